@@ -1,0 +1,43 @@
+"""Alembic environment: runs on a connection handed in by posegen, or on the configured URL."""
+
+import asyncio
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from posegen.config import Settings
+from posegen.db import create_engine
+from posegen.models import metadata
+
+config = context.config
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        # SQLite cannot ALTER most things in place; batch mode copies the table.
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_on_settings_url() -> None:
+    engine = create_engine(Settings().database_url)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+    finally:
+        await engine.dispose()
+
+
+if context.is_offline_mode():
+    context.configure(url=Settings().database_url, target_metadata=metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+elif (given := config.attributes.get("connection")) is not None:
+    _run(given)
+else:
+    asyncio.run(_run_on_settings_url())

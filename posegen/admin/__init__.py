@@ -1,0 +1,1 @@
+"""Platform administration under `/api/admin`; every route requires the admin role."""

@@ -1,0 +1,71 @@
+"""Who is calling: `CurrentUser` for any account, `require_admin` for admin routers.
+
+The token comes from the `Authorization: Bearer` header only; a token in the
+query string is never looked at. The user, and so the role, is read from the
+database on every request, so a demotion or a disabled account takes effect at
+once.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import structlog
+from fastapi import Depends, Request
+
+from posegen.auth import repository
+from posegen.auth.models import User
+from posegen.auth.passwords import Passwords
+from posegen.auth.tokens import TokenService
+from posegen.db import Session
+from posegen.errors import Forbidden, Unauthorized
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Authentication required")
+    return token.strip()
+
+
+def token_service(request: Request) -> TokenService:
+    service = request.app.state.tokens
+    assert isinstance(service, TokenService)
+    return service
+
+
+def password_service(request: Request) -> Passwords:
+    service = request.app.state.passwords
+    assert isinstance(service, Passwords)
+    return service
+
+
+Tokens = Annotated[TokenService, Depends(token_service)]
+PasswordHasher = Annotated[Passwords, Depends(password_service)]
+
+
+async def current_user(
+    session: Session, tokens: Tokens, token: Annotated[str, Depends(bearer_token)]
+) -> User:
+    claims = tokens.verify(token)
+    user = await repository.get(session, claims.user_id)
+    if user is None or claims.token_version != user.token_version:
+        raise Unauthorized("Invalid token")
+    if not user.is_active:
+        raise Unauthorized("Account disabled")
+    structlog.contextvars.bind_contextvars(user_id=user.id)
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+async def require_admin(user: CurrentUser) -> User:
+    """Router-level guard: only accounts whose role is `admin` right now pass."""
+    if not user.is_admin:
+        raise Forbidden("Administrator role required")
+    return user
+
+
+AdminUser = Annotated[User, Depends(require_admin)]

@@ -1,0 +1,47 @@
+"""`/api/auth`: register, login, logout, me."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from posegen.auth import service
+from posegen.auth.dependencies import CurrentUser, PasswordHasher, Tokens
+from posegen.auth.schemas import LoginRequest, MeOut, RegisterRequest, SessionOut, UserOut
+from posegen.db import Session
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED)
+async def register(
+    body: RegisterRequest, session: Session, passwords: PasswordHasher, tokens: Tokens
+) -> SessionOut:
+    """Create an account and return a token for it. The email is unique in any letter case."""
+    user = await service.create_user(
+        session, passwords, email=body.email, password=body.password, name=body.name
+    )
+    issued = tokens.issue(user.id, user.token_version)
+    return SessionOut(user=UserOut.model_validate(user), token=issued.token, expires_at=issued.expires_at)
+
+
+@router.post("/login")
+async def login(
+    body: LoginRequest, session: Session, passwords: PasswordHasher, tokens: Tokens
+) -> SessionOut:
+    """Exchange email and password for a token. Unknown email and wrong password answer alike."""
+    user = await service.authenticate(session, passwords, email=body.email, password=body.password)
+    issued = tokens.issue(user.id, user.token_version)
+    return SessionOut(user=UserOut.model_validate(user), token=issued.token, expires_at=issued.expires_at)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(user: CurrentUser, session: Session) -> Response:
+    """Revoke every token of this account issued so far."""
+    await service.logout(session, user)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me")
+async def me(user: CurrentUser) -> MeOut:
+    """The calling account."""
+    return MeOut(user=UserOut.model_validate(user))

@@ -1,0 +1,94 @@
+"""Account rules: registration, login, logout, roles, bootstrap admin."""
+
+from __future__ import annotations
+
+import secrets
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from posegen.auth import repository
+from posegen.auth.models import Role, User
+from posegen.auth.passwords import Passwords
+from posegen.errors import Conflict, Forbidden, NotFound, Unauthorized
+
+log = structlog.get_logger(__name__)
+
+BAD_LOGIN = "Invalid email or password"
+
+
+async def create_user(
+    session: AsyncSession,
+    passwords: Passwords,
+    *,
+    email: str,
+    password: str,
+    name: str,
+    role: Role = Role.USER,
+) -> User:
+    """A new account; `Conflict` when the email (in any case) is taken."""
+    email = email.strip().lower()
+    if await repository.get_by_email(session, email) is not None:
+        raise Conflict("An account with this email already exists", field="email")
+    user = User(email=email, password_hash=await passwords.hash(password), name=name, role=role.value)
+    session.add(user)
+    try:
+        # A nested transaction keeps the session usable if a concurrent
+        # registration won the race for the same email.
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise Conflict("An account with this email already exists", field="email") from exc
+    return user
+
+
+async def authenticate(session: AsyncSession, passwords: Passwords, *, email: str, password: str) -> User:
+    """The account these credentials open; one message for every failure before the password check."""
+    user = await repository.get_by_email(session, email.strip())
+    ok, new_hash = await passwords.verify(password, user.password_hash if user else None)
+    if user is None or not ok:
+        raise Unauthorized(BAD_LOGIN)
+    if not user.is_active:
+        raise Forbidden("This account is disabled")
+    if new_hash is not None:
+        user.password_hash = new_hash
+        await session.flush()
+    return user
+
+
+async def logout(session: AsyncSession, user: User) -> None:
+    await repository.bump_token_version(session, user.id)
+
+
+async def set_role(session: AsyncSession, email: str, role: Role) -> User:
+    user = await repository.get_by_email(session, email)
+    if user is None:
+        raise NotFound(f"No account for {email}")
+    user.role = role.value
+    await session.flush()
+    return user
+
+
+async def set_password(session: AsyncSession, passwords: Passwords, user: User, password: str) -> None:
+    """Replace the password and revoke every token issued with the old one."""
+    user.password_hash = await passwords.hash(password)
+    await repository.bump_token_version(session, user.id)
+    await session.flush()
+
+
+async def ensure_bootstrap_admin(
+    session: AsyncSession, passwords: Passwords, *, email: str, password: str
+) -> None:
+    """Create the configured admin if no account has that email; never touch an existing one."""
+    if await repository.get_by_email(session, email) is not None:
+        return
+    await create_user(
+        session, passwords, email=email, password=password, name="Administrator", role=Role.ADMIN
+    )
+    log.info("bootstrap_admin_created")
+
+
+def random_password() -> str:
+    """A password for generated accounts (demo user): 20 URL-safe characters."""
+    return secrets.token_urlsafe(15)

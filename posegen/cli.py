@@ -1,0 +1,153 @@
+"""`posegen` command line: serve, migrate, users."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+
+from posegen import migrate as migrations
+from posegen.auth import repository as users_repo
+from posegen.auth import service as accounts
+from posegen.auth.models import Role
+from posegen.auth.passwords import Passwords
+from posegen.config import Settings
+from posegen.db import Database
+from posegen.errors import PosegenError
+from posegen.observability.logging import configure_logging
+
+app = typer.Typer(help="posegen: pose generation service.", no_args_is_help=True)
+users_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+DEMO_EMAIL = "demo@posegen.local"
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    configure_logging(settings.log)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    async def run() -> T:
+        db = Database.from_settings(settings)
+        try:
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except PosegenError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default from settings).")] = None,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="Do not run the embedded work loop in this process.")
+    ] = False,
+) -> None:
+    """Serve the HTTP API."""
+    from posegen.app import create_app
+
+    settings = _settings()
+    application = create_app(settings, embed_worker=not no_worker)
+    uvicorn.run(
+        application,
+        host=host or settings.server.host,
+        port=port or settings.server.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Bring the database schema up to `revision` (default: the newest)."""
+    settings = _settings()
+    _with_database(settings, lambda db: migrations.upgrade(db.engine, revision))
+    typer.echo(f"database at {revision}")
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Argument(help="Email of the new account.")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "posegen user",
+    admin: Annotated[bool, typer.Option("--admin", help="Give the account the admin role.")] = False,
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, help="Password (10–128 characters)."
+        ),
+    ] = "",
+) -> None:
+    """Create an account."""
+    if not 10 <= len(password) <= 128:
+        typer.echo("error: the password must be 10–128 characters", err=True)
+        raise typer.Exit(2)
+    settings = _settings()
+    role = Role.ADMIN if admin else Role.USER
+
+    async def work(db: Database) -> None:
+        async with db.session() as session:
+            await accounts.create_user(
+                session, Passwords(), email=email, password=password, name=name, role=role
+            )
+
+    _with_database(settings, work)
+    typer.echo(f"created {email.lower()} ({role.value})")
+
+
+@users_app.command("set-role")
+def users_set_role(
+    email: Annotated[str, typer.Argument(help="Email of the account.")],
+    role: Annotated[Role, typer.Argument(help="New role.")],
+) -> None:
+    """Change the role of an account; it takes effect on its next request."""
+    settings = _settings()
+
+    async def work(db: Database) -> None:
+        async with db.session() as session:
+            await accounts.set_role(session, email, role)
+
+    _with_database(settings, work)
+    typer.echo(f"{email.lower()} is now {role.value}")
+
+
+@users_app.command("demo")
+def users_demo() -> None:
+    """Create the demo account, or give it a new random password, and print its credentials once."""
+    settings = _settings()
+    password = accounts.random_password()
+
+    async def work(db: Database) -> None:
+        passwords = Passwords()
+        async with db.session() as session:
+            user = await users_repo.get_by_email(session, DEMO_EMAIL)
+            if user is None:
+                await accounts.create_user(
+                    session, passwords, email=DEMO_EMAIL, password=password, name="Demo"
+                )
+            else:
+                await accounts.set_password(session, passwords, user, password)
+
+    _with_database(settings, work)
+    typer.echo(f"demo account: {DEMO_EMAIL}  password: {password}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,134 @@
+"""Settings: one tree of typed, described fields read from `POSEGEN_*` variables.
+
+Groups nest with a single underscore after the group name, so
+`POSEGEN_DATABASE_URL` sets `database.url` and `POSEGEN_BOOTSTRAP_ADMIN_EMAIL`
+sets `bootstrap.admin_email`. Group names therefore never contain `_`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class ServerSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Interface `posegen serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="TCP port `posegen serve` listens on.")
+    allowed_origins: list[str] = Field(
+        default_factory=lambda: ["http://127.0.0.1:8000", "http://localhost:8000"],
+        description="Browser origins allowed by CORS and the WebSocket origin check (JSON list).",
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024,
+        ge=1024,
+        description="Largest request body accepted outside upload routes; larger bodies get 413.",
+    )
+
+
+class DatabaseSettings(BaseModel):
+    url: str | None = Field(
+        None,
+        description=(
+            "SQLAlchemy URL (`postgresql://…` or `sqlite:///…`); "
+            "empty means a SQLite file `posegen.db` in the data directory."
+        ),
+    )
+    echo: bool = Field(False, description="Log every SQL statement (debugging only).")
+    pool_size: int = Field(10, ge=1, le=200, description="PostgreSQL connections kept per process.")
+    busy_timeout_ms: int = Field(
+        15000, ge=0, description="How long a SQLite writer waits for the write lock before failing."
+    )
+
+
+class AuthSettings(BaseModel):
+    jwt_secret: SecretStr | None = Field(
+        None,
+        description=(
+            "HMAC key for access tokens (at least 32 characters). Required in production; "
+            "elsewhere generated once and kept in `<data dir>/jwt-secret`."
+        ),
+    )
+    token_ttl_seconds: int = Field(
+        86400, ge=60, le=30 * 86400, description="Lifetime of an access token in seconds."
+    )
+    issuer: str = Field("posegen", description="`iss` claim written into and required of tokens.")
+    audience: str = Field("posegen-api", description="`aud` claim written into and required of tokens.")
+
+
+class BootstrapSettings(BaseModel):
+    admin_email: str | None = Field(
+        None, description="Email of an admin account created at start-up when absent."
+    )
+    admin_password: SecretStr | None = Field(
+        None, description="Password for the bootstrap admin (10–128 characters)."
+    )
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> Self:
+        if (self.admin_email is None) != (self.admin_password is None):
+            raise ValueError(
+                "set both POSEGEN_BOOTSTRAP_ADMIN_EMAIL and POSEGEN_BOOTSTRAP_ADMIN_PASSWORD, or neither"
+            )
+        if self.admin_password is not None and not 10 <= len(self.admin_password.get_secret_value()) <= 128:
+            raise ValueError("POSEGEN_BOOTSTRAP_ADMIN_PASSWORD must be 10–128 characters")
+        return self
+
+
+class LogSettings(BaseModel):
+    level: str = Field("INFO", description="Minimum level of log lines written to standard output.")
+    json_lines: bool = Field(
+        True, description="One JSON object per line; false gives coloured console lines."
+    )
+
+
+class Settings(BaseSettings):
+    """Every setting of posegen, read once at start-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="POSEGEN_",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="ignore",
+    )
+
+    env: Environment = Field(
+        Environment.DEVELOPMENT, description="`development`, `test` or `production` (strict secret checks)."
+    )
+    data_dir: Path = Field(
+        Path("var"), description="Directory for the SQLite database, local files and generated secrets."
+    )
+    server: ServerSettings = Field(default_factory=ServerSettings, description="HTTP server.")
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Database.")
+    auth: AuthSettings = Field(default_factory=AuthSettings, description="Accounts and tokens.")
+    bootstrap: BootstrapSettings = Field(
+        default_factory=BootstrapSettings, description="Accounts created at start-up."
+    )
+    log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
+
+    @model_validator(mode="after")
+    def _production_needs_real_secrets(self) -> Self:
+        secret = self.auth.jwt_secret
+        if secret is not None and len(secret.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"POSEGEN_AUTH_JWT_SECRET must be at least {MIN_SECRET_LENGTH} characters")
+        if self.env is Environment.PRODUCTION and secret is None:
+            raise ValueError("POSEGEN_AUTH_JWT_SECRET is required when POSEGEN_ENV=production")
+        return self
+
+    @property
+    def database_url(self) -> str:
+        """The configured database URL, or the embedded SQLite file."""
+        if self.database.url:
+            return self.database.url
+        return f"sqlite:///{(self.data_dir / 'posegen.db').resolve()}"

@@ -1,0 +1,37 @@
+"""Health: healthy with a working database, unhealthy (503) without, never a secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from posegen.app import create_app
+from posegen.db import Database
+from tests.fixtures.app import TEST_SECRET, make_settings, open_client
+
+HEALTH = "/api/apps/pose-generator/health"
+
+
+async def test_healthy_with_database(client: httpx.AsyncClient, db: Database) -> None:
+    response = await client.get(HEALTH)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "healthy"
+    assert body["checks"]["database"]["status"] == "ok"
+    assert set(body["checks"]) == {"database", "redis", "storage", "engines", "queue"}
+    for name in ("redis", "storage", "engines", "queue"):
+        assert body["checks"][name]["status"] == "not_configured"
+    assert body["version"]
+
+
+async def test_unreachable_database_is_unhealthy_without_revealing_it(data_dir: Path) -> None:
+    url = "postgresql://posegen:hunter2-secret@127.0.0.1:1/posegen"
+    app = create_app(make_settings(url, data_dir))
+    async for client in open_client(app):
+        response = await client.get(HEALTH)
+        assert response.status_code == 503
+        assert response.json()["status"] == "unhealthy"
+        assert response.json()["checks"]["database"]["status"] == "down"
+        for secret in ("hunter2", "127.0.0.1", TEST_SECRET):
+            assert secret not in response.text

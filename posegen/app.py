@@ -16,6 +16,7 @@ from posegen.auth.endpoints import router as auth_router
 from posegen.auth.passwords import Passwords
 from posegen.auth.tokens import TokenService
 from posegen.config import Settings
+from posegen.credits.endpoints import router as credits_router
 from posegen.db import Database
 from posegen.errors import install_error_handlers
 from posegen.observability.body_limit import BodyLimitMiddleware
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
     pose_generator = APIRouter(prefix=APP_PREFIX)
     pose_generator.include_router(health_router)
     app.include_router(auth_router)
+    app.include_router(credits_router)
     app.include_router(admin_router)
     app.include_router(pose_generator)
     return app

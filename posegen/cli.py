@@ -15,15 +15,21 @@ from posegen.auth import service as accounts
 from posegen.auth.models import Role
 from posegen.auth.passwords import Passwords
 from posegen.config import Settings
+from posegen.credits import ledger
+from posegen.credits.models import EntryKind
 from posegen.db import Database
-from posegen.errors import PosegenError
+from posegen.doctor import examine, report
+from posegen.errors import NotFound, PosegenError
 from posegen.observability.logging import configure_logging
 
 app = typer.Typer(help="posegen: pose generation service.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+credits_app = typer.Typer(help="Move credits.", no_args_is_help=True)
+app.add_typer(credits_app, name="credits")
 
 DEMO_EMAIL = "demo@posegen.local"
+DEMO_CREDITS = 1000
 
 T = TypeVar("T")
 
@@ -147,6 +153,43 @@ def users_demo() -> None:
 
     _with_database(settings, work)
     typer.echo(f"demo account: {DEMO_EMAIL}  password: {password}")
+
+
+@credits_app.command("grant")
+def credits_grant(
+    email: Annotated[str, typer.Argument(help="Email of the account.")],
+    amount: Annotated[int, typer.Argument(min=1, max=ledger.MAX_AMOUNT, help="Credits to add.")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the ledger and the audit log).")],
+) -> None:
+    """Add credits to an account."""
+    settings = _settings()
+    reason = reason.strip()
+    if not 1 <= len(reason) <= 200:
+        typer.echo("error: the reason must be 1–200 characters", err=True)
+        raise typer.Exit(2)
+
+    async def work(db: Database) -> int:
+        async with db.session() as session:
+            user = await users_repo.get_by_email(session, email)
+            if user is None:
+                raise NotFound(f"No account for {email}")
+            entry = await ledger.move(
+                session, user_id=user.id, amount=amount, kind=EntryKind.ADMIN_GRANT, reason=reason
+            )
+            return entry.balance_after
+
+    balance = _with_database(settings, work)
+    typer.echo(f"granted {amount} to {email.lower()}; balance {balance}")
+
+
+@app.command()
+def doctor() -> None:
+    """Check the database's invariants; exit 1 with a report when one fails."""
+    settings = _settings()
+    findings = _with_database(settings, examine)
+    typer.echo(report(findings))
+    if not all(finding.ok for finding in findings):
+        raise typer.Exit(1)
 
 
 def main() -> None:

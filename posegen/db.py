@@ -55,16 +55,29 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 
 
 def create_engine(
-    url: str, *, echo: bool = False, pool_size: int = 10, busy_timeout_ms: int = 15000
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int = 10,
+    max_overflow: int | None = None,
+    busy_timeout_ms: int = 15000,
 ) -> AsyncEngine:
-    """An async engine for `url`, configured for its backend."""
+    """An async engine for `url`, configured for its backend.
+
+    PostgreSQL keeps `pool_size` connections and opens up to `max_overflow`
+    (default: as many again) more under load.
+    """
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
         engine = create_async_engine(target, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000})
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
     return create_async_engine(
-        target, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        target,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size if max_overflow is None else max_overflow,
+        pool_pre_ping=True,
     )
 
 

@@ -72,6 +72,11 @@ class Conflict(PosegenError):
     status = 409
 
 
+class IdempotencyKeyReused(PosegenError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+    status = 409
+
+
 class PayloadTooLarge(PosegenError):
     code = "PAYLOAD_TOO_LARGE"
     status = 413

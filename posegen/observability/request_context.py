@@ -15,6 +15,7 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from posegen.kit.context import request_id_var
 from posegen.kit.envelope import error_body
 from posegen.kit.ids import new_id
 
@@ -53,6 +54,7 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        request_id_token = request_id_var.set(request_id)
 
         started = time.perf_counter()
         status: dict[str, Any] = {"code": None}
@@ -82,6 +84,7 @@ class RequestContextMiddleware:
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 )
             structlog.contextvars.clear_contextvars()
+            request_id_var.reset(request_id_token)
 
     @staticmethod
     async def _internal_error(request_id: str, send: Send) -> None:

@@ -1,0 +1,57 @@
+"""Writing and reading the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from posegen.audit.models import AuditEntry
+from posegen.kit.context import request_id_var
+from posegen.kit.pagination import PageRequest
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    action: str,
+    target_type: str,
+    target_id: str,
+    actor_id: str | None,
+    user_id: str | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Add one audit row to the caller's transaction (it commits or rolls back with the change)."""
+    entry = AuditEntry(
+        actor_id=actor_id,
+        user_id=user_id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        before=before,
+        after=after,
+        request_id=request_id_var.get(),
+    )
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def search(
+    session: AsyncSession, *, user_id: str | None, action: str | None, page: PageRequest
+) -> tuple[list[AuditEntry], int]:
+    """Entries about or by `user_id`, of `action`, newest first."""
+    query = select(AuditEntry)
+    if user_id:
+        query = query.where(or_(AuditEntry.user_id == user_id, AuditEntry.actor_id == user_id))
+    if action:
+        query = query.where(AuditEntry.action == action)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(
+        query.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        .offset(page.offset)
+        .limit(page.limit)
+    )
+    return list(rows), int(total or 0)

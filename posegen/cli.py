@@ -145,11 +145,20 @@ def users_demo() -> None:
         async with db.session() as session:
             user = await users_repo.get_by_email(session, DEMO_EMAIL)
             if user is None:
-                await accounts.create_user(
+                user = await accounts.create_user(
                     session, passwords, email=DEMO_EMAIL, password=password, name="Demo"
                 )
             else:
                 await accounts.set_password(session, passwords, user, password)
+            # The key makes the welcome credits a one-time grant, however often this runs.
+            await ledger.move(
+                session,
+                user_id=user.id,
+                amount=DEMO_CREDITS,
+                kind=EntryKind.BONUS,
+                reason="demo account welcome credits",
+                idempotency_key="demo-welcome",
+            )
 
     _with_database(settings, work)
     typer.echo(f"demo account: {DEMO_EMAIL}  password: {password}")

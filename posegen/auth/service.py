@@ -32,11 +32,12 @@ async def create_user(
     if await repository.get_by_email(session, email) is not None:
         raise Conflict("An account with this email already exists", field="email")
     user = User(email=email, password_hash=await passwords.hash(password), name=name, role=role.value)
-    session.add(user)
     try:
-        # A nested transaction keeps the session usable if a concurrent
-        # registration won the race for the same email.
+        # A savepoint keeps the session usable if a concurrent registration won
+        # the race for the same email. The user is added inside it, since
+        # opening a savepoint first flushes whatever is pending.
         async with session.begin_nested():
+            session.add(user)
             await session.flush()
     except IntegrityError as exc:
         raise Conflict("An account with this email already exists", field="email") from exc

@@ -28,7 +28,7 @@ async def balance_problems(session: AsyncSession) -> list[str]:
     )
     return [
         f"balance mismatch: {email} ({user_id}) has balance {bal}, ledger sums to {tot}"
-        for user_id, email, bal, tot in rows.tuples()
+        for user_id, email, bal, tot in rows
     ]
 
 
@@ -43,9 +43,7 @@ async def unaudited_entries(session: AsyncSession) -> list[str]:
         .where(AuditEntry.id.is_(None))
         .order_by(CreditEntry.id)
     )
-    return [
-        f"ledger entry {entry_id} of user {user_id} has no audit row" for entry_id, user_id in rows.tuples()
-    ]
+    return [f"ledger entry {entry_id} of user {user_id} has no audit row" for entry_id, user_id in rows]
 
 
 CHECKS = {

@@ -27,7 +27,7 @@ async def balances(session: AsyncSession, user_ids: list[str]) -> dict[str, int]
     rows = await session.execute(
         select(CreditAccount.user_id, CreditAccount.balance).where(CreditAccount.user_id.in_(user_ids))
     )
-    found = {user_id: int(value) for user_id, value in rows.tuples()}
+    found = {user_id: int(value) for user_id, value in rows}
     return {user_id: found.get(user_id, 0) for user_id in user_ids}
 
 

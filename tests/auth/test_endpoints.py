@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 from sqlalchemy import func, select
 
@@ -80,3 +82,12 @@ async def test_me_without_token_is_401(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/auth/me")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "UNAUTHORIZED"
+
+
+async def test_concurrent_registrations_of_one_email_create_one_account(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    body = {"email": "race@example.com", "password": "long enough pw", "name": "Racer"}
+    responses = await asyncio.gather(*(client.post(REGISTER, json=body) for _ in range(5)))
+    assert sorted(response.status_code for response in responses) == [201, 409, 409, 409, 409]
+    assert await user_count(db) == 1

@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 run: $(STAMP)
 	$(BIN)/posegen migrate
+	$(BIN)/posegen seed
 	$(BIN)/posegen users demo
 	$(BIN)/posegen serve
 

@@ -19,9 +19,14 @@ from posegen.config import Settings
 from posegen.credits.endpoints import router as credits_router
 from posegen.db import Database
 from posegen.errors import install_error_handlers
+from posegen.library.admin_endpoints import router as library_admin_router
+from posegen.library.endpoints import router as library_router
+from posegen.library.request_endpoints import router as requests_router
 from posegen.observability.body_limit import BodyLimitMiddleware
 from posegen.observability.health import router as health_router
 from posegen.observability.request_context import RequestContextMiddleware
+from posegen.storage.endpoints import router as files_router
+from posegen.storage.factory import create_storage, url_signer
 
 APP_PREFIX = "/api/apps/pose-generator"
 
@@ -44,6 +49,8 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
         app.state.db = Database.from_settings(settings)
         app.state.tokens = TokenService.from_settings(settings)
         app.state.passwords = Passwords()
+        app.state.url_signer = url_signer(settings)
+        app.state.storage = create_storage(settings)
         try:
             if settings.bootstrap.admin_email and settings.bootstrap.admin_password:
                 async with app.state.db.session() as session:
@@ -79,6 +86,10 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
 
     pose_generator = APIRouter(prefix=APP_PREFIX)
     pose_generator.include_router(health_router)
+    pose_generator.include_router(files_router)
+    pose_generator.include_router(library_router)
+    pose_generator.include_router(requests_router)
+    pose_generator.include_router(library_admin_router)
     app.include_router(auth_router)
     app.include_router(credits_router)
     app.include_router(admin_router)

@@ -1,13 +1,15 @@
-"""`posegen` command line: serve, migrate, users."""
+"""`posegen` command line: serve, migrate, seed, users, credits, library, doctor."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
+from sqlalchemy import select
 
 from posegen import migrate as migrations
 from posegen.auth import repository as users_repo
@@ -27,6 +29,8 @@ users_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 credits_app = typer.Typer(help="Move credits.", no_args_is_help=True)
 app.add_typer(credits_app, name="credits")
+library_app = typer.Typer(help="The pose library.", no_args_is_help=True)
+app.add_typer(library_app, name="library")
 
 DEMO_EMAIL = "demo@posegen.local"
 DEMO_CREDITS = 1000
@@ -189,6 +193,52 @@ def credits_grant(
 
     balance = _with_database(settings, work)
     typer.echo(f"granted {amount} to {email.lower()}; balance {balance}")
+
+
+@app.command()
+def seed() -> None:
+    """Upsert the curated categories and poses and render their images (unchanged poses are skipped)."""
+    from posegen.library.seed import seed_library
+    from posegen.storage.factory import create_storage
+
+    settings = _settings()
+    storage = create_storage(settings)
+    report = _with_database(settings, lambda db: seed_library(db, storage))
+    typer.echo(report.summary())
+
+
+@library_app.command("contact-sheet")
+def library_contact_sheet(
+    out: Annotated[Path, typer.Argument(help="PNG file to write.", dir_okay=False)],
+    columns: Annotated[int, typer.Option(min=1, max=40, help="Poses per row.")] = 12,
+    cell: Annotated[int, typer.Option(min=64, max=512, help="Size of each render in pixels.")] = 160,
+) -> None:
+    """Write one image with the mannequin render and name of every public pose in the database."""
+    from posegen.library.contact_sheet import SheetEntry, contact_sheet, save_compressed
+    from posegen.library.models import Pose
+
+    settings = _settings()
+
+    async def load(db: Database) -> list[SheetEntry]:
+        async with db.session(write=False) as session:
+            rows = await session.scalars(
+                select(Pose).where(Pose.is_public).order_by(Pose.category_id, Pose.name)
+            )
+            return [
+                SheetEntry(
+                    pose.name,
+                    [(float(x), float(y), float(c)) for x, y, c in pose.keypoints["points"]],
+                    pose.keypoints.get("depth") or [0.0] * 18,
+                )
+                for pose in rows
+            ]
+
+    entries = _with_database(settings, load)
+    if not entries:
+        typer.echo("error: the library is empty; run `posegen seed` first", err=True)
+        raise typer.Exit(1)
+    save_compressed(contact_sheet(entries, columns=columns, cell=cell), str(out))
+    typer.echo(f"wrote {len(entries)} poses to {out}")
 
 
 @app.command()

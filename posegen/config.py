@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -86,6 +86,22 @@ class BootstrapSettings(BaseModel):
         return self
 
 
+class StorageSettings(BaseModel):
+    backend: Literal["local"] = Field(
+        "local", description="Where files live: `local` (a directory; the embedded profile)."
+    )
+    root: Path | None = Field(
+        None, description="Directory of the local backend; empty means `files/` in the data directory."
+    )
+    url_ttl_seconds: int = Field(
+        3600, ge=60, le=7 * 86400, description="Minimum lifetime of a signed file URL in seconds."
+    )
+    signing_secret: SecretStr | None = Field(
+        None,
+        description="HMAC key for file URLs (at least 32 characters); empty derives one from the JWT secret.",
+    )
+
+
 class LogSettings(BaseModel):
     level: str = Field("INFO", description="Minimum level of log lines written to standard output.")
     json_lines: bool = Field(
@@ -115,6 +131,7 @@ class Settings(BaseSettings):
     bootstrap: BootstrapSettings = Field(
         default_factory=BootstrapSettings, description="Accounts created at start-up."
     )
+    storage: StorageSettings = Field(default_factory=StorageSettings, description="File storage.")
     log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
 
     @model_validator(mode="after")
@@ -125,6 +142,11 @@ class Settings(BaseSettings):
         if self.env is Environment.PRODUCTION and secret is None:
             raise ValueError("POSEGEN_AUTH_JWT_SECRET is required when POSEGEN_ENV=production")
         return self
+
+    @property
+    def storage_root(self) -> Path:
+        """The local storage directory."""
+        return self.storage.root or self.data_dir / "files"
 
     @property
     def database_url(self) -> str:

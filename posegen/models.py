@@ -5,7 +5,21 @@ from posegen.audit.models import AuditEntry
 from posegen.auth.models import User
 from posegen.credits.models import CreditAccount, CreditEntry, UnlimitedUsage
 from posegen.kit.orm import Base
+from posegen.library.models import Pose, PoseCategory, PoseFavorite, PoseRequest, PoseRequestVote, PoseTag
 
 metadata = Base.metadata
 
-__all__ = ["AuditEntry", "CreditAccount", "CreditEntry", "UnlimitedUsage", "User", "metadata"]
+__all__ = [
+    "AuditEntry",
+    "CreditAccount",
+    "CreditEntry",
+    "Pose",
+    "PoseCategory",
+    "PoseFavorite",
+    "PoseRequest",
+    "PoseRequestVote",
+    "PoseTag",
+    "UnlimitedUsage",
+    "User",
+    "metadata",
+]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+import io
+import logging
 from typing import Any
 
 import httpx
@@ -135,3 +137,22 @@ async def test_successful_responses_carry_a_request_id(client: httpx.AsyncClient
     response = await client.get("/api/apps/pose-generator/health")
     assert response.status_code == 200
     assert len(response.headers["x-request-id"]) == 26
+
+
+async def test_unhandled_exception_logs_no_token_or_locals(failing_client: httpx.AsyncClient) -> None:
+    token = "eyJhbGciOiJIUzI1NiJ9.secret-token-payload.signature"
+    # A second handler with the service's own formatter: what stdout shows, captured.
+    root = logging.getLogger()
+    written = io.StringIO()
+    probe = logging.StreamHandler(written)
+    probe.setFormatter(root.handlers[0].formatter)
+    root.addHandler(probe)
+    try:
+        response = await failing_client.get("/api/test-explode", headers={"Authorization": f"Bearer {token}"})
+    finally:
+        root.removeHandler(probe)
+    assert response.status_code == 500
+    output = written.getvalue()
+    assert '"exc_type": "RuntimeError"' in output
+    assert token not in output
+    assert '"locals"' not in output

@@ -22,6 +22,13 @@ _SHARED: list[Any] = [
 ]
 
 
+# Tracebacks without local variables: locals hold request headers (tokens),
+# passwords and prompts, none of which may reach a log.
+_TRACEBACKS = structlog.processors.ExceptionRenderer(
+    structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+)
+
+
 def configure_logging(settings: LogSettings) -> None:
     """Send structlog and standard-library logging to stdout in one format."""
     renderer: Any = (
@@ -33,9 +40,7 @@ def configure_logging(settings: LogSettings) -> None:
         foreign_pre_chain=_SHARED,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.dict_tracebacks
-            if settings.json_lines
-            else structlog.processors.format_exc_info,
+            _TRACEBACKS if settings.json_lines else structlog.processors.format_exc_info,
             renderer,
         ],
     )

@@ -1,0 +1,1 @@
+"""Pure image functions: control maps, the mannequin renderer, backgrounds, thumbnails, exports."""

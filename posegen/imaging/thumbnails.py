@@ -1,0 +1,34 @@
+"""Thumbnails and image encoding helpers (pure functions over Pillow images)."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+THUMBNAIL_LONGEST_SIDE = 400
+THUMBNAIL_QUALITY = 80
+
+
+def thumbnail(image: Image.Image, longest_side: int = THUMBNAIL_LONGEST_SIDE) -> Image.Image:
+    """A copy whose longest side is `longest_side` (never enlarged), aspect kept."""
+    scale = longest_side / max(image.size)
+    if scale >= 1:
+        return image.copy()
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def encode_webp(image: Image.Image, quality: int = THUMBNAIL_QUALITY) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="WEBP", quality=quality, method=4)
+    return buffer.getvalue()
+
+
+def encode_png(image: Image.Image, *, dpi: int | None = None) -> bytes:
+    buffer = io.BytesIO()
+    options: dict[str, object] = {"optimize": False, "compress_level": 6}
+    if dpi:
+        options["dpi"] = (dpi, dpi)
+    image.save(buffer, format="PNG", **options)
+    return buffer.getvalue()

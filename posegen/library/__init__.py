@@ -1,0 +1,1 @@
+"""Pose library: categories, poses, favorites, requests; the body model and curated pose data."""

@@ -1,0 +1,57 @@
+"""One image showing every pose's mannequin and name, to review the whole library at a glance."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PIL import Image, ImageDraw, ImageFont
+
+from posegen.imaging.mannequin import render_mannequin
+
+Point = tuple[float, float, float]
+LABEL_HEIGHT = 34
+BACKGROUND = (250, 250, 252)
+INK = (40, 40, 48)
+
+
+@dataclass(frozen=True)
+class SheetEntry:
+    name: str
+    points: Sequence[Point]
+    depth: Sequence[float]
+
+
+def _wrap(
+    draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont | ImageFont.FreeTypeFont, width: int
+) -> list[str]:
+    lines: list[str] = []
+    for word in text.split():
+        candidate = f"{lines[-1]} {word}" if lines else word
+        if lines and draw.textlength(candidate, font=font) <= width:
+            lines[-1] = candidate
+        else:
+            lines.append(word)
+    return lines[:2]
+
+
+def contact_sheet(entries: Sequence[SheetEntry], *, columns: int = 12, cell: int = 160) -> Image.Image:
+    """A grid of mannequin renders with each pose's name below it."""
+    rows = max(1, math.ceil(len(entries) / columns))
+    sheet = Image.new("RGB", (columns * cell, rows * (cell + LABEL_HEIGHT)), BACKGROUND)
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default(size=12)
+    for index, entry in enumerate(entries):
+        left = (index % columns) * cell
+        top = (index // columns) * (cell + LABEL_HEIGHT)
+        figure = render_mannequin(entry.points, entry.depth, cell, cell)
+        sheet.paste(figure.image, (left, top))
+        for line_number, line in enumerate(_wrap(draw, entry.name, font, cell - 8)):
+            draw.text((left + 4, top + cell + 2 + line_number * 14), line, fill=INK, font=font)
+    return sheet
+
+
+def save_compressed(image: Image.Image, path: str) -> None:
+    """A small PNG: 64 colours are plenty for flat mannequin shading and text."""
+    image.quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(path, format="PNG", optimize=True)

@@ -1,0 +1,1 @@
+"""File storage behind one protocol: local disk (embedded) or S3-compatible (scaled)."""

@@ -1,0 +1,47 @@
+"""HMAC-signed, expiring URLs for files served by posegen itself.
+
+Expiry times are rounded up to a bucket, so the URL of a file stays the same
+for a while and browsers can cache it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import time
+from urllib.parse import quote
+
+from posegen.errors import Forbidden
+
+FILES_PATH = "/api/apps/pose-generator/files/"
+
+
+class UrlSigner:
+    def __init__(self, secret: bytes, ttl_seconds: int, bucket_seconds: int = 300) -> None:
+        self._secret = secret
+        self._ttl = ttl_seconds
+        self._bucket = max(1, min(bucket_seconds, ttl_seconds))
+
+    def _signature(self, key: str, expires: int) -> str:
+        message = f"{key}\n{expires}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+
+    def sign(self, key: str, now: float | None = None) -> str:
+        """`/api/apps/pose-generator/files/{key}?exp=…&sig=…`, valid for at least the TTL."""
+        moment = time.time() if now is None else now
+        expires = math.ceil((moment + self._ttl) / self._bucket) * self._bucket
+        return f"{FILES_PATH}{quote(key)}?exp={expires}&sig={self._signature(key, expires)}"
+
+    def verify(self, key: str, expires: int, signature: str, now: float | None = None) -> None:
+        """`Forbidden` unless the signature is ours for this key and has not expired."""
+        moment = time.time() if now is None else now
+        if not hmac.compare_digest(self._signature(key, expires), signature):
+            raise Forbidden("Invalid file signature")
+        if expires < moment:
+            raise Forbidden("File link expired")
+
+
+def derive_secret(master: str, purpose: str) -> bytes:
+    """A key for one purpose derived from the service secret, so one leak does not open the other."""
+    return hmac.new(master.encode(), f"posegen:{purpose}".encode(), hashlib.sha256).digest()

@@ -1,0 +1,106 @@
+"""Local storage: confined keys, atomic writes, signed expiring URLs served by the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from posegen.errors import Forbidden, ValidationFailed
+from posegen.storage.base import FileMissing, validate_key
+from posegen.storage.local import LocalStorage
+from posegen.storage.signing import UrlSigner
+
+SIGNER = UrlSigner(b"k" * 32, ttl_seconds=600)
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> LocalStorage:
+    return LocalStorage(tmp_path / "files", SIGNER)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "../etc/passwd",
+        "a/../../b",
+        "/abs/path",
+        "a//b",
+        "a/./b",
+        "",
+        "a\\b",
+        "a b",
+        "%2e%2e/x",
+        "a/",
+        ".",
+        "x" * 513,
+    ],
+)
+def test_unsafe_keys_are_refused(key: str) -> None:
+    with pytest.raises(ValidationFailed):
+        validate_key(key)
+
+
+async def test_put_get_stream_exists_delete(storage: LocalStorage) -> None:
+    data = bytes(range(256)) * 5000
+    await storage.put("gen/abc/image.png", data, "image/png")
+    assert await storage.exists("gen/abc/image.png")
+    assert await storage.get("gen/abc/image.png") == data
+    chunks = [chunk async for chunk in storage.stream("gen/abc/image.png", chunk_size=100_000)]
+    assert len(chunks) == 13
+    assert b"".join(chunks) == data
+    assert not [p for p in (storage.root / "gen/abc").iterdir() if p.name.startswith(".part-")]
+    await storage.delete("gen/abc/image.png")
+    await storage.delete("gen/abc/image.png")
+    assert not await storage.exists("gen/abc/image.png")
+    with pytest.raises(FileMissing):
+        await storage.get("gen/abc/image.png")
+
+
+async def test_put_replaces_whole_file(storage: LocalStorage) -> None:
+    await storage.put("a.txt", b"long old content")
+    await storage.put("a.txt", b"new")
+    assert await storage.get("a.txt") == b"new"
+
+
+def test_signed_url_verifies_and_expires() -> None:
+    url = SIGNER.sign("lib/pose/preview.png", now=1_000_000)
+    query = parse_qs(urlsplit(url).query)
+    expires, signature = int(query["exp"][0]), query["sig"][0]
+    assert expires >= 1_000_600
+    SIGNER.verify("lib/pose/preview.png", expires, signature, now=1_000_100)
+    with pytest.raises(Forbidden, match="Invalid"):
+        SIGNER.verify("lib/pose/other.png", expires, signature, now=1_000_100)
+    with pytest.raises(Forbidden, match="Invalid"):
+        SIGNER.verify("lib/pose/preview.png", expires + 1, signature, now=1_000_100)
+    with pytest.raises(Forbidden, match="expired"):
+        SIGNER.verify("lib/pose/preview.png", expires, signature, now=expires + 1)
+    assert SIGNER.sign("lib/pose/preview.png", now=1_000_001) == url  # stable within a bucket
+
+
+async def test_files_endpoint_serves_signed_urls_only(client: httpx.AsyncClient, app: object) -> None:
+    storage = app.state.storage  # type: ignore[attr-defined]  # FastAPI state is untyped
+    await storage.put("library/x/thumb.webp", b"RIFFxxxxWEBP")
+    url = storage.url("library/x/thumb.webp")
+    response = await client.get(url)
+    assert response.status_code == 200
+    assert response.content == b"RIFFxxxxWEBP"
+    assert response.headers["content-type"] == "image/webp"
+
+    tampered = url.replace("sig=", "sig=0")[:-1]
+    assert (await client.get(tampered)).status_code == 403
+    other_key = url.replace("thumb.webp", "other.webp")
+    forbidden = await client.get(other_key)
+    assert forbidden.status_code == 403
+    assert forbidden.json()["error"]["code"] == "FORBIDDEN"
+    path, _, query = url.partition("?")
+    params = parse_qs(query)
+    expired = await client.get(path, params={"exp": "1000", "sig": params["sig"][0]})
+    assert expired.status_code == 403
+    assert (await client.get(path)).status_code == 400
+    assert (await client.get(path.replace("thumb.webp", "..%2F..%2Fsecret"), params=params)).status_code in (
+        400,
+        403,
+    )

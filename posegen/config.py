@@ -35,6 +35,12 @@ class ServerSettings(BaseModel):
         ge=1024,
         description="Largest request body accepted outside upload routes; larger bodies get 413.",
     )
+    max_upload_bytes: int = Field(
+        10 * 1000 * 1000, ge=1024, description="Largest uploaded image file (uploads, avatars)."
+    )
+    max_upload_pixels: int = Field(
+        40_000_000, ge=1, description="Largest uploaded image in pixels (width × height)."
+    )
 
 
 class DatabaseSettings(BaseModel):
@@ -87,8 +93,8 @@ class BootstrapSettings(BaseModel):
 
 
 class StorageSettings(BaseModel):
-    backend: Literal["local"] = Field(
-        "local", description="Where files live: `local` (a directory; the embedded profile)."
+    backend: Literal["local", "s3"] = Field(
+        "local", description="Where files live: `local` (a directory) or `s3` (any S3-compatible service)."
     )
     root: Path | None = Field(
         None, description="Directory of the local backend; empty means `files/` in the data directory."
@@ -100,6 +106,68 @@ class StorageSettings(BaseModel):
         None,
         description="HMAC key for file URLs (at least 32 characters); empty derives one from the JWT secret.",
     )
+    s3_bucket: str | None = Field(None, description="Bucket of the s3 backend.")
+    s3_prefix: str = Field("", description="Key prefix inside the bucket (e.g. `posegen/`).")
+    s3_endpoint_url: str | None = Field(
+        None, description="S3 API endpoint for R2, MinIO and others; empty means AWS."
+    )
+    s3_region: str = Field("us-east-1", description="Region of the bucket.")
+    s3_access_key_id: SecretStr | None = Field(
+        None, description="Access key id (empty: the default AWS chain)."
+    )
+    s3_secret_access_key: SecretStr | None = Field(None, description="Secret access key.")
+
+
+class PricingSettings(BaseModel):
+    draft: int = Field(15, ge=0, le=100_000, description="Credits per pose at quality `draft`.")
+    standard: int = Field(30, ge=0, le=100_000, description="Credits per pose at quality `standard`.")
+    pro: int = Field(40, ge=0, le=100_000, description="Credits per pose at quality `pro`.")
+    background_surcharge: int = Field(
+        10, ge=0, le=100_000, description="Credits added per pose when the background changer is on."
+    )
+    background_change: int = Field(
+        10, ge=0, le=100_000, description="Credits for changing the background of one finished pose."
+    )
+
+
+class EngineSettings(BaseModel):
+    default: str = Field("mannequin", description="Engine used when a request names none.")
+    flux_base_url: str = Field(
+        "https://api-inference.huggingface.co",
+        description="Base URL of a server speaking the Hugging Face Inference protocol.",
+    )
+    flux_token: SecretStr | None = Field(
+        None, description="API token for the FLUX endpoint; empty disables `flux`."
+    )
+    flux_timeout_seconds: float = Field(120.0, gt=0, le=600, description="Timeout of one FLUX request.")
+    breaker_failures: int = Field(
+        5, ge=1, le=1000, description="Consecutive failures that open an engine's breaker."
+    )
+    breaker_reset_seconds: float = Field(
+        60.0, gt=0, le=3600, description="How long an open breaker stops claims before a trial call."
+    )
+    enable_sleep: bool = Field(
+        False, description="Offer the `sleep` engine (fixed latency; tests and benchmarks only)."
+    )
+    sleep_latency_ms: int = Field(200, ge=0, le=60_000, description="Latency of the `sleep` engine.")
+
+
+class WorkSettings(BaseModel):
+    concurrency: int = Field(4, ge=1, le=256, description="Poses one worker process renders at once.")
+    lease_seconds: float = Field(
+        30.0, gt=0, le=3600, description="How long a claim holds a pose before it expires."
+    )
+    max_attempts: int = Field(3, ge=1, le=20, description="Attempts before a pose is dead-lettered.")
+    poll_interval_seconds: float = Field(
+        0.5, gt=0, le=60, description="How often an idle worker looks for work without a wake-up hint."
+    )
+    reconcile_interval_seconds: float = Field(
+        15.0, gt=0, le=3600, description="How often the reconciler re-queues expired leases and finalises."
+    )
+    backoff_base_seconds: float = Field(
+        4.0, ge=0, le=3600, description="First retry delay of a transient failure; doubles per attempt."
+    )
+    backoff_max_seconds: float = Field(300.0, ge=0, le=86400, description="Longest retry delay.")
 
 
 class LogSettings(BaseModel):
@@ -132,6 +200,9 @@ class Settings(BaseSettings):
         default_factory=BootstrapSettings, description="Accounts created at start-up."
     )
     storage: StorageSettings = Field(default_factory=StorageSettings, description="File storage.")
+    pricing: PricingSettings = Field(default_factory=PricingSettings, description="Prices in credits.")
+    engines: EngineSettings = Field(default_factory=EngineSettings, description="Image engines.")
+    work: WorkSettings = Field(default_factory=WorkSettings, description="Work queue and workers.")
     log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
 
     @model_validator(mode="after")

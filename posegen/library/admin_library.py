@@ -125,7 +125,7 @@ async def update_pose(
     pose = await repository.pose(session, pose_id)
     if pose is None:
         raise NotFound("Pose not found")
-    changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"tags"})
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"tags"}, by_alias=False)
     if "category_id" in changes:
         changes["category_id"] = (await _category(session, changes["category_id"])).id
     before = {key: getattr(pose, key) for key in changes}
@@ -157,7 +157,7 @@ def _category_out(category: PoseCategory) -> CategoryOut:
 async def create_category(session: AsyncSession, admin: User, body: CategoryCreate) -> CategoryOut:
     if body.parent_id is not None and await session.get(PoseCategory, body.parent_id) is None:
         raise ValidationFailed("parentId: no such category", field="parentId")
-    category = PoseCategory(**body.model_dump())
+    category = PoseCategory(**body.model_dump(by_alias=False))
     session.add(category)
     await _flush_or_conflict(session, "A category with this slug")
     await audit.record(
@@ -178,7 +178,7 @@ async def update_category(
     category = await session.get(PoseCategory, category_id)
     if category is None:
         raise NotFound("Category not found")
-    changes = body.model_dump(exclude_unset=True)
+    changes = body.model_dump(exclude_unset=True, by_alias=False)
     before = {key: getattr(category, key) for key in changes}
     for key, value in changes.items():
         setattr(category, key, value)

@@ -138,7 +138,7 @@ class PoseViews:
     async def detail(self, pose: Pose) -> PoseDetail:
         (view,) = await self.many([pose])
         keypoints = KeypointsOut(format="openpose-18", points=pose.keypoints["points"])
-        return PoseDetail(**view.model_dump(), keypoints=keypoints)
+        return PoseDetail(**view.model_dump(by_alias=False), keypoints=keypoints)
 
     def _view(self, pose: Pose, tags: list[str], is_favorite: bool) -> PoseOut:
         category = self.index.by_id[pose.category_id]

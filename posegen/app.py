@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import Scope
 
 from posegen import __version__
 from posegen.admin.endpoints import router as admin_router
@@ -18,19 +20,46 @@ from posegen.auth.tokens import TokenService
 from posegen.config import Settings
 from posegen.credits.endpoints import router as credits_router
 from posegen.db import Database
+from posegen.engines.registry import EngineRegistry
 from posegen.errors import install_error_handlers
+from posegen.generation.endpoints import router as generation_router
 from posegen.library.admin_endpoints import router as library_admin_router
 from posegen.library.endpoints import router as library_router
 from posegen.library.request_endpoints import router as requests_router
 from posegen.observability.body_limit import BodyLimitMiddleware
 from posegen.observability.health import router as health_router
 from posegen.observability.request_context import RequestContextMiddleware
+from posegen.projects.endpoints import router as projects_router
+from posegen.projects.endpoints import uploads_router
 from posegen.storage.endpoints import router as files_router
 from posegen.storage.factory import create_storage, url_signer
+from posegen.work.worker import Worker
 
 APP_PREFIX = "/api/apps/pose-generator"
+# In-flight poses get this long to finish at shutdown; what does not finish is re-queued
+# when its lease expires.
+SHUTDOWN_GRACE_SECONDS = 10.0
 
 log = structlog.get_logger(__name__)
+
+
+# Multipart envelopes add headers and boundaries around the file itself.
+MULTIPART_ALLOWANCE = 64 * 1024
+UPLOAD_PATHS = (f"{APP_PREFIX}/uploads", f"{APP_PREFIX}/projects/")
+
+
+def body_limit_for(settings: Settings) -> Callable[[Scope], int]:
+    """Upload routes take files up to the upload limit; every other body the JSON limit."""
+
+    def limit(scope: Scope) -> int:
+        path = str(scope.get("path", ""))
+        if path.startswith(UPLOAD_PATHS[0]) or (
+            path.startswith(UPLOAD_PATHS[1]) and path.endswith("/avatar")
+        ):
+            return settings.server.max_upload_bytes + MULTIPART_ALLOWANCE
+        return settings.server.max_body_bytes
+
+    return limit
 
 
 def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -> FastAPI:
@@ -51,6 +80,16 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
         app.state.passwords = Passwords()
         app.state.url_signer = url_signer(settings)
         app.state.storage = create_storage(settings)
+        app.state.engines = EngineRegistry.from_settings(settings)
+        worker = (
+            Worker(app.state.db, app.state.storage, app.state.engines.engines, settings)
+            if embed_worker
+            else None
+        )
+        # Work queued by this process wakes the embedded worker at once; other workers poll.
+        app.state.wake = worker.wake.set if worker is not None else (lambda: None)
+        stop = asyncio.Event()
+        worker_task: asyncio.Task[None] | None = None
         try:
             if settings.bootstrap.admin_email and settings.bootstrap.admin_password:
                 async with app.state.db.session() as session:
@@ -60,9 +99,19 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
                         email=settings.bootstrap.admin_email,
                         password=settings.bootstrap.admin_password.get_secret_value(),
                     )
-            log.info("started", version=__version__, database=app.state.db.dialect)
+            if worker is not None:
+                worker_task = asyncio.create_task(worker.run(stop))
+            log.info("started", version=__version__, database=app.state.db.dialect, worker=worker is not None)
             yield
         finally:
+            stop.set()
+            if worker_task is not None:
+                try:
+                    await asyncio.wait_for(worker_task, timeout=SHUTDOWN_GRACE_SECONDS)
+                except TimeoutError:
+                    log.warning("worker_stop_timeout")
+            await app.state.engines.aclose()
+            await app.state.storage.aclose()
             await app.state.db.dispose()
             log.info("stopped")
 
@@ -80,7 +129,7 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
         expose_headers=["X-Request-ID", "Retry-After"],
     )
-    app.add_middleware(BodyLimitMiddleware, limit_for=lambda _scope: settings.server.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, limit_for=body_limit_for(settings))
     # Added last, so it is outermost: it sees every response and every unhandled error.
     app.add_middleware(RequestContextMiddleware)
 
@@ -90,6 +139,9 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
     pose_generator.include_router(library_router)
     pose_generator.include_router(requests_router)
     pose_generator.include_router(library_admin_router)
+    pose_generator.include_router(projects_router)
+    pose_generator.include_router(uploads_router)
+    pose_generator.include_router(generation_router)
     app.include_router(auth_router)
     app.include_router(credits_router)
     app.include_router(admin_router)

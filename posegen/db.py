@@ -10,7 +10,7 @@ failing when a read lock cannot be upgraded.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from posegen.config import Settings
 
 _WRITE_OPTION = "posegen_write"
+_AFTER_COMMIT = "posegen_after_commit"
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -114,9 +115,20 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+            for callback in session.info.pop(_AFTER_COMMIT, []):
+                callback()
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], object]) -> None:
+    """Run `callback` once this session's transaction has committed (never if it rolls back).
+
+    For side effects that leave the process — bus publishes, worker wake-ups —
+    so nobody hears of a change that did not happen.
+    """
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
 def database_of(request: Request) -> Database:

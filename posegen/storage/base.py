@@ -55,3 +55,6 @@ class Storage(Protocol):
 
     def url(self, key: str) -> str:
         """A short-lived URL a browser can load without headers (`<img src>`)."""
+
+    async def aclose(self) -> None:
+        """Release connections (called once at shutdown)."""

@@ -6,6 +6,7 @@ from posegen.auth.tokens import resolve_secret
 from posegen.config import Settings
 from posegen.storage.base import Storage
 from posegen.storage.local import LocalStorage
+from posegen.storage.s3_factory import create_s3_storage
 from posegen.storage.signing import UrlSigner, derive_secret
 
 
@@ -21,4 +22,6 @@ def url_signer(settings: Settings) -> UrlSigner:
 
 def create_storage(settings: Settings) -> Storage:
     """The storage backend named in settings."""
+    if settings.storage.backend == "s3":
+        return create_s3_storage(settings.storage)
     return LocalStorage(settings.storage_root, url_signer(settings))

@@ -66,3 +66,6 @@ class LocalStorage:
 
     def url(self, key: str) -> str:
         return self._signer.sign(validate_key(key))
+
+    async def aclose(self) -> None:
+        return None

@@ -1,0 +1,1 @@
+"""Image engines behind one protocol: mannequin (offline), flux (HTTP), sleep (tests only)."""

@@ -1,0 +1,104 @@
+"""The `Engine` protocol: what the work queue asks of any image generator."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal, Protocol
+
+from PIL import Image
+
+Point = tuple[float, float, float]
+Quality = Literal["draft", "standard", "pro"]
+
+
+class ErrorCode(StrEnum):
+    """Why a pose failed (DATA.md); stored on the pose and counted in metrics."""
+
+    PROVIDER_RATE_LIMITED = "PROVIDER_RATE_LIMITED"
+    PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
+    PROVIDER_TIMEOUT = "PROVIDER_TIMEOUT"
+    PROVIDER_BAD_REQUEST = "PROVIDER_BAD_REQUEST"
+    PROVIDER_AUTH = "PROVIDER_AUTH"
+    CONTENT_REJECTED = "CONTENT_REJECTED"
+    STORAGE_ERROR = "STORAGE_ERROR"
+    DEAD_LETTERED = "DEAD_LETTERED"
+    CANCELED = "CANCELED"
+    INTERNAL = "INTERNAL"
+
+
+class EngineError(Exception):
+    """A failed render. `retryable` errors go back to the queue after `retry_after` seconds
+    (or the queue's own backoff when None); the others fail the pose at once."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        opens_breaker: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.opens_breaker = opens_breaker
+
+
+@dataclass(frozen=True)
+class BackgroundSpec:
+    """The background a render should get. `image` is set for `upload` (decoded by the caller)."""
+
+    mode: Literal["ai_generate", "solid_color", "upload"]
+    prompt: str | None = None
+    color: tuple[int, int, int] | None = None
+    image: Image.Image | None = None
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """One pose variation to render."""
+
+    points: Sequence[Point]  # OpenPose-18, normalised 0–1 of a square canvas
+    depth: Sequence[float]  # per point, larger = nearer
+    pose_description: str
+    prompt: str  # the full text prompt, built by the generation service
+    negative_prompt: str
+    width: int
+    height: int
+    quality: Quality
+    seed: int
+    avatar: Mapping[str, str] = field(default_factory=dict)
+    background: BackgroundSpec | None = None
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    image: Image.Image  # RGB, width × height of the request
+    # Keypoints in output pixels, when the engine knows where the figure is
+    # (used to draw a matching control map and to crop exports around the person).
+    pixel_points: Sequence[Point] | None = None
+    mask: Image.Image | None = None  # "L", 255 = figure, when the engine can tell
+
+
+class Engine(Protocol):
+    name: str
+    description: str
+    supports_control_image: bool
+    default_size: int
+    qualities: tuple[Quality, ...]
+    # Background modes this engine can honour (solid colour and uploads need a mask).
+    background_modes: frozenset[str]
+
+    def available(self) -> bool:
+        """Whether the engine can take work now (configured, breaker closed)."""
+
+    async def render(self, request: RenderRequest) -> RenderResult:
+        """Render one pose; raise `EngineError` on failure."""
+
+    async def aclose(self) -> None:
+        """Release connections and pools."""

@@ -1,0 +1,31 @@
+"""The engines this process offers, built once from settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from posegen.config import Settings
+from posegen.engines.base import Engine
+from posegen.engines.flux.engine import FluxEngine
+from posegen.engines.mannequin import MannequinEngine
+from posegen.engines.sleep import SleepEngine
+
+
+class EngineRegistry:
+    def __init__(self, engines: Mapping[str, Engine]) -> None:
+        self.engines = dict(engines)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EngineRegistry:
+        engines: dict[str, Engine] = {"mannequin": MannequinEngine()}
+        engines["flux"] = FluxEngine.from_settings(settings.engines)
+        if settings.engines.enable_sleep:
+            engines["sleep"] = SleepEngine(settings.engines.sleep_latency_ms / 1000)
+        return cls(engines)
+
+    def get(self, name: str) -> Engine | None:
+        return self.engines.get(name)
+
+    async def aclose(self) -> None:
+        for engine in self.engines.values():
+            await engine.aclose()

@@ -1,0 +1,1 @@
+"""Generation requests: validation, pricing, the charge-and-enqueue transaction, results and events."""

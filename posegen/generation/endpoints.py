@@ -1,0 +1,204 @@
+"""Generation endpoints: submit, list, detail, results, cancel, retry, delete, ZIP, engines, stats."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from posegen.auth.dependencies import CurrentUser
+from posegen.config import Settings
+from posegen.db import Session, after_commit
+from posegen.engines.registry import EngineRegistry
+from posegen.errors import ValidationFailed
+from posegen.generation import manage, service, stats
+from posegen.generation.exports import delete_files, zip_entries
+from posegen.generation.models import GenerationStatus, PoseStatus
+from posegen.generation.schemas import (
+    GenerateAccepted,
+    GenerateRequest,
+    GenerationDetail,
+    GenerationList,
+    GenerationResult,
+    GenerationSingle,
+    ResultsOut,
+)
+from posegen.generation.views import generation_out, pose_out, progress
+from posegen.imaging.presets import resolve_preset
+from posegen.imaging.zipstream import zip_stream
+from posegen.kit.pagination import PageRequest, page_params
+from posegen.kit.tasks import background
+from posegen.storage.endpoints import StorageDep
+from posegen.work.queue import queue_position
+
+log = structlog.get_logger(__name__)
+router = APIRouter(tags=["generation"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$"),
+]
+
+
+def settings_of(request: Request) -> Settings:
+    settings = request.app.state.settings
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def engines_of(request: Request) -> EngineRegistry:
+    registry = request.app.state.engines
+    assert isinstance(registry, EngineRegistry)
+    return registry
+
+
+SettingsDep = Annotated[Settings, Depends(settings_of)]
+Engines = Annotated[EngineRegistry, Depends(engines_of)]
+
+
+def _wake(request: Request) -> None:
+    request.app.state.wake()
+
+
+@router.post("/generate", status_code=status.HTTP_202_ACCEPTED)
+async def generate(
+    body: GenerateRequest,
+    request: Request,
+    user: CurrentUser,
+    session: Session,
+    settings: SettingsDep,
+    engines: Engines,
+    idempotency_key: IdempotencyKey = None,
+) -> GenerateAccepted:
+    """Charge for and queue every pose variation. Repeating an Idempotency-Key with the same body
+    returns the first answer without a new charge; with another body it is 409."""
+    return await service.submit(
+        session, settings, engines.get, user, body, idempotency_key, lambda: _wake(request)
+    )
+
+
+@router.get("/engines")
+async def list_engines(engines: Engines) -> dict[str, list[dict[str, object]]]:
+    """The image engines this service offers and whether each can take work now."""
+    return {
+        "engines": [
+            {
+                "name": engine.name,
+                "description": engine.description,
+                "available": engine.available(),
+                "supportsControlImage": engine.supports_control_image,
+                "defaultSize": engine.default_size,
+                "qualities": list(engine.qualities),
+            }
+            for engine in engines.engines.values()
+        ]
+    }
+
+
+@router.get("/stats")
+async def user_statistics(user: CurrentUser, session: Session, storage: StorageDep) -> dict[str, object]:
+    """The caller's totals: completed poses, projects, recent generations, credits, top poses."""
+    return await stats.user_stats(session, storage, user.id)
+
+
+@router.get("/generations")
+async def list_generations(
+    user: CurrentUser,
+    session: Session,
+    page: Annotated[PageRequest, Depends(page_params(20))],
+    project_id: Annotated[str | None, Query(alias="projectId", max_length=64)] = None,
+    generation_status: Annotated[GenerationStatus | None, Query(alias="status")] = None,
+) -> GenerationList:
+    """The caller's generations, newest first."""
+    rows, total = await manage.search(session, user, project_id, generation_status, page)
+    return GenerationList(generations=[generation_out(row) for row in rows], pagination=page.result(total))
+
+
+@router.get("/generations/{generation_id}")
+async def get_generation(
+    generation_id: str, user: CurrentUser, session: Session, storage: StorageDep
+) -> GenerationResult:
+    """A generation with every pose and its progress."""
+    generation = await manage.owned(session, user, generation_id)
+    poses = await manage.poses_of(session, generation.id)
+    position = await queue_position(session, generation.created_at)
+    detail = GenerationDetail(
+        **generation_out(generation).model_dump(by_alias=False),
+        poses=[pose_out(pose, storage) for pose in poses],
+    )
+    return GenerationResult(
+        generation=detail, progress=progress(generation, position, await stats.seconds_per_pose(session))
+    )
+
+
+@router.get("/generations/{generation_id}/results")
+async def results(generation_id: str, user: CurrentUser, session: Session, storage: StorageDep) -> ResultsOut:
+    """The poses completed so far."""
+    generation = await manage.owned(session, user, generation_id)
+    done = await manage.poses_of(session, generation.id, PoseStatus.COMPLETED)
+    return ResultsOut(
+        results=[pose_out(pose, storage) for pose in done], generation=generation_out(generation)
+    )
+
+
+@router.post("/generations/{generation_id}/cancel")
+async def cancel(
+    generation_id: str, request: Request, user: CurrentUser, session: Session
+) -> GenerationSingle:
+    """Cancel: queued poses are refunded at once, running ones stop at their next checkpoint."""
+    generation = await manage.cancel(session, user, generation_id, lambda: _wake(request))
+    return GenerationSingle(generation=generation_out(generation))
+
+
+@router.post("/generations/{generation_id}/retry", status_code=status.HTTP_202_ACCEPTED)
+async def retry(
+    generation_id: str, request: Request, user: CurrentUser, session: Session, settings: SettingsDep
+) -> dict[str, object]:
+    """Queue the failed poses again, charging them again in the same transaction."""
+    count = await manage.retry_failed(session, settings.pricing, user, generation_id, lambda: _wake(request))
+    return {"generationId": generation_id, "status": "queued", "posesRequeued": count}
+
+
+@router.delete("/generations/{generation_id}")
+async def delete_generation(
+    generation_id: str, user: CurrentUser, session: Session, storage: StorageDep
+) -> JSONResponse:
+    """Delete a finished generation and its files."""
+    keys = await manage.delete(session, user, generation_id)
+    # Files go only once the rows are gone for good.
+    after_commit(session, lambda: background(delete_files(storage, keys)))
+    return JSONResponse({"success": True})
+
+
+@router.get("/generations/{generation_id}/export-zip")
+async def export_zip(
+    generation_id: str,
+    user: CurrentUser,
+    session: Session,
+    storage: StorageDep,
+    formats: Annotated[str | None, Query(max_length=400, description="Comma-separated preset keys.")] = None,
+    include_originals: Annotated[bool, Query(alias="includeOriginals")] = True,
+) -> StreamingResponse:
+    """Every completed pose's exports (rendered on the fly when missing) as a streamed ZIP."""
+    keys = [key.strip() for key in (formats or "").split(",") if key.strip()]
+    presets = []
+    for key in keys:
+        preset = resolve_preset(key)
+        if preset is None:
+            raise ValidationFailed(f"formats: unknown format {key!r}", field="formats")
+        presets.append(preset)
+    generation = await manage.owned(session, user, generation_id)
+    poses = await manage.poses_of(session, generation.id, PoseStatus.COMPLETED)
+
+    async def body() -> AsyncIterator[bytes]:
+        async for chunk in zip_stream(zip_entries(storage, poses, presets, include_originals)):
+            yield chunk
+
+    return StreamingResponse(
+        body(),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="poses-{generation.id}.zip"'},
+    )

@@ -1,0 +1,43 @@
+"""Generation events: rows written in the transaction of the change they describe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from posegen.generation.models import Generation, GenerationEvent
+
+
+async def append(
+    session: AsyncSession, generation_id: str, user_id: str, kind: str, data: dict[str, Any]
+) -> int:
+    """Add the next event of a generation; its sequence number.
+
+    `last_seq` is raised by one atomic UPDATE, which also serialises concurrent
+    writers of the same generation, so sequence numbers never repeat or skip.
+    """
+    result = await session.execute(
+        update(Generation)
+        .where(Generation.id == generation_id)
+        .values(last_seq=Generation.last_seq + 1)
+        .returning(Generation.last_seq)
+    )
+    seq = int(result.scalar_one())
+    session.add(GenerationEvent(generation_id=generation_id, user_id=user_id, seq=seq, kind=kind, data=data))
+    await session.flush()
+    return seq
+
+
+async def after(
+    session: AsyncSession, generation_id: str, after_seq: int, limit: int = 1000
+) -> list[GenerationEvent]:
+    """Stored events with `seq > after_seq`, in order."""
+    rows = await session.scalars(
+        select(GenerationEvent)
+        .where(GenerationEvent.generation_id == generation_id, GenerationEvent.seq > after_seq)
+        .order_by(GenerationEvent.seq)
+        .limit(limit)
+    )
+    return list(rows)

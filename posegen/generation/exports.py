@@ -1,0 +1,64 @@
+"""Files of finished poses: ZIP entries (exports rendered on the fly when missing) and deletion."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator, Sequence
+
+import structlog
+from PIL import Image
+from starlette.concurrency import run_in_threadpool
+
+from posegen.generation.models import GeneratedPose
+from posegen.imaging.exports import render_export
+from posegen.imaging.presets import ExportPreset
+from posegen.storage.base import FileMissing, Storage
+
+log = structlog.get_logger(__name__)
+
+
+def _render(image_png: bytes, preset: ExportPreset, focus: tuple[int, int, int, int] | None) -> bytes:
+    with Image.open(io.BytesIO(image_png)) as image:
+        image.load()
+        return render_export(image, preset, focus)
+
+
+async def export_bytes(storage: Storage, pose: GeneratedPose, preset: ExportPreset) -> bytes:
+    """A pose's export: the stored file, or rendered now from the original when missing."""
+    assert pose.image_key is not None
+    if preset.key == "original":
+        return await storage.get(pose.image_key)
+    key = (pose.export_keys or {}).get(preset.key)
+    if key:
+        try:
+            return await storage.get(key)
+        except FileMissing:
+            log.info("export_missing_rendering", pose_id=pose.id, format=preset.key)
+    box = pose.figure_box
+    focus = (box[0], box[1], box[2], box[3]) if box and len(box) == 4 else None
+    image = await storage.get(pose.image_key)
+    return await run_in_threadpool(_render, image, preset, focus)
+
+
+async def zip_entries(
+    storage: Storage, poses: Sequence[GeneratedPose], presets: Sequence[ExportPreset], include_originals: bool
+) -> AsyncIterator[tuple[str, bytes]]:
+    """(name, bytes) for every completed pose's originals and requested exports, one at a time."""
+    for pose in poses:
+        if pose.image_key is None:
+            continue
+        stem = f"{pose.variation_index + 1:03d}-{pose.variation_key}"
+        if include_originals:
+            yield f"{stem}/original.png", await storage.get(pose.image_key)
+        for preset in presets:
+            if preset.key == "original" and include_originals:
+                continue
+            yield f"{stem}/{preset.key}.{preset.extension}", await export_bytes(storage, pose, preset)
+
+
+async def delete_files(storage: Storage, keys: Sequence[str]) -> None:
+    for key in keys:
+        try:
+            await storage.delete(key)
+        except Exception:
+            log.exception("file_delete_failed", key=key)

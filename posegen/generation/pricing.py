@@ -1,0 +1,12 @@
+"""What a pose costs: the quality's price plus the background surcharge (all from settings)."""
+
+from __future__ import annotations
+
+from posegen.config import PricingSettings
+
+QUALITY_SIZES: dict[str, int] = {"draft": 512, "standard": 1024, "pro": 1024}
+
+
+def pose_cost(pricing: PricingSettings, quality: str, background_changer: bool) -> int:
+    price = {"draft": pricing.draft, "standard": pricing.standard, "pro": pricing.pro}[quality]
+    return price + (pricing.background_surcharge if background_changer else 0)

@@ -1,0 +1,231 @@
+"""The `/generate` request with every limit of DATA.md, and the generation views."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from posegen.generation import keywords
+from posegen.generation.models import GenerationType
+from posegen.imaging.presets import resolve_preset
+from posegen.kit.pagination import Pagination
+from posegen.kit.schemas import Schema, UtcDateTime
+
+MAX_POSES_PER_REQUEST = 500
+MAX_PROMPT_WORDS = 100
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+BackgroundMode = Literal["ai_generate", "solid_color", "upload"]
+Quality = Literal["draft", "standard", "pro"]
+
+
+def _checked_text(value: str, what: str, *, pose_keyword: bool) -> str:
+    text = keywords.normalise(value)
+    if keywords.has_markup(text):
+        raise ValueError(f"{what} must not contain HTML or script")
+    if keywords.has_long_repeat(text):
+        raise ValueError(f"{what} must not repeat a character 10 or more times in a row")
+    if keywords.contains_forbidden(text):
+        # The rule is named, the matched word is not (no echo of what was refused).
+        raise ValueError(f"{what} contains a forbidden keyword")
+    if pose_keyword and not keywords.mentions_pose(text):
+        raise ValueError(f"{what} must describe a pose (e.g. standing, sitting, arms crossed)")
+    return text
+
+
+class BackgroundOptions(Schema):
+    background_mode: BackgroundMode
+    background_prompt: Annotated[str | None, Field(min_length=1, max_length=300)] = None
+    background_color: Annotated[str | None, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")] = None
+    background_upload_id: Id | None = None
+
+    @field_validator("background_prompt")
+    @classmethod
+    def _prompt_rules(cls, value: str | None) -> str | None:
+        return None if value is None else _checked_text(value, "backgroundPrompt", pose_keyword=False)
+
+    @model_validator(mode="after")
+    def _mode_needs_its_field(self) -> Self:
+        if self.background_mode == "ai_generate" and not self.background_prompt:
+            raise ValueError("backgroundMode ai_generate needs backgroundPrompt")
+        if self.background_mode == "solid_color" and not self.background_color:
+            raise ValueError("backgroundMode solid_color needs backgroundColor (#RRGGBB)")
+        if self.background_mode == "upload" and not self.background_upload_id:
+            raise ValueError("backgroundMode upload needs backgroundUploadId")
+        return self
+
+
+class GenerateRequest(Schema):
+    project_id: Id
+    generation_type: GenerationType
+    selected_pose_ids: Annotated[list[Id] | None, Field(min_length=1, max_length=50)] = None
+    batch_size: Annotated[int, Field(ge=1, le=10)] = 4
+    text_prompt: Annotated[str | None, Field(max_length=2000)] = None
+    variation_count: Annotated[int, Field(ge=1, le=20)] = 4
+    engine: Annotated[str | None, Field(min_length=1, max_length=32)] = None
+    quality: Quality = "standard"
+    seed: Annotated[int | None, Field(ge=0, le=2**31 - 1)] = None
+    use_background_changer: bool = False
+    background_mode: BackgroundMode | None = None
+    background_prompt: Annotated[str | None, Field(max_length=2000)] = None
+    background_color: str | None = None
+    background_upload_id: Id | None = None
+    output_formats: Annotated[list[str], Field(max_length=10, default_factory=list)]
+
+    @field_validator("selected_pose_ids")
+    @classmethod
+    def _unique_poses(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("selectedPoseIds must be unique")
+        return value
+
+    @field_validator("text_prompt")
+    @classmethod
+    def _prompt_rules(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        text = keywords.normalise(value)
+        if not 3 <= len(text) <= 500:
+            raise ValueError("textPrompt must be 3–500 characters")
+        if len(text.split()) > MAX_PROMPT_WORDS:
+            raise ValueError(f"textPrompt must be at most {MAX_PROMPT_WORDS} words")
+        return _checked_text(text, "textPrompt", pose_keyword=True)
+
+    @field_validator("output_formats")
+    @classmethod
+    def _known_formats(cls, value: list[str]) -> list[str]:
+        resolved = []
+        for key in value:
+            preset = resolve_preset(key)
+            if preset is None:
+                raise ValueError(f"unknown output format {key!r}")
+            resolved.append(preset.key)
+        if len(set(resolved)) != len(resolved):
+            raise ValueError("outputFormats must be unique")
+        return resolved
+
+    @model_validator(mode="after")
+    def _type_rules(self) -> Self:
+        if self.generation_type is GenerationType.GALLERY_REFERENCE:
+            if not self.selected_pose_ids:
+                raise ValueError("GALLERY_REFERENCE needs selectedPoseIds")
+            if self.text_prompt is not None:
+                raise ValueError("textPrompt belongs to TEXT_DESCRIPTION")
+            if len(self.selected_pose_ids) * self.batch_size > MAX_POSES_PER_REQUEST:
+                raise ValueError(f"at most {MAX_POSES_PER_REQUEST} poses per request")
+        else:
+            if self.text_prompt is None:
+                raise ValueError("TEXT_DESCRIPTION needs textPrompt")
+            if self.selected_pose_ids is not None:
+                raise ValueError("selectedPoseIds belong to GALLERY_REFERENCE")
+        if self.use_background_changer:
+            if self.background_mode is None:
+                raise ValueError("useBackgroundChanger needs backgroundMode")
+            BackgroundOptions(
+                background_mode=self.background_mode,
+                background_prompt=self.background_prompt,
+                background_color=self.background_color,
+                background_upload_id=self.background_upload_id,
+            )
+            if self.background_prompt is not None:
+                self.background_prompt = keywords.normalise(self.background_prompt)
+        return self
+
+    @property
+    def pose_count(self) -> int:
+        if self.generation_type is GenerationType.GALLERY_REFERENCE:
+            assert self.selected_pose_ids is not None
+            return len(self.selected_pose_ids) * self.batch_size
+        return self.variation_count
+
+
+class GenerateAccepted(Schema):
+    generation_id: str
+    status: str
+    total_poses_expected: int
+    credit_charged: int
+    queue_position: int
+    estimated_completion_time: UtcDateTime | None
+    message: str
+
+
+class GeneratedPoseOut(Schema):
+    id: str
+    generation_id: str
+    pose_id: str | None
+    variation_key: str
+    variation_index: int
+    seed: int
+    status: str
+    prompt_used: str
+    engine: str
+    image_url: str | None
+    thumbnail_url: str | None
+    control_map_url: str | None
+    exports: dict[str, str]
+    width: int | None
+    height: int | None
+    background_changed: bool
+    error_code: str | None
+    error_message: str | None
+    generation_time_ms: int | None
+    created_at: UtcDateTime
+    completed_at: UtcDateTime | None
+
+
+class GenerationOut(Schema):
+    id: str
+    project_id: str
+    generation_type: str
+    text_prompt: str | None
+    engine: str
+    quality: str
+    status: str
+    total_poses: int
+    success_count: int
+    failed_count: int
+    canceled_count: int
+    credit_charged: int
+    credit_refunded: int
+    output_formats: list[str]
+    use_background_changer: bool
+    background_mode: str | None
+    error_code: str | None
+    error_message: str | None
+    last_seq: int
+    created_at: UtcDateTime
+    started_at: UtcDateTime | None
+    completed_at: UtcDateTime | None
+
+
+class Progress(Schema):
+    percentage: float
+    poses_completed: int
+    poses_failed: int
+    poses_total: int
+    current_status: str
+    queue_position: int
+    estimated_time_remaining: float | None
+
+
+class GenerationDetail(GenerationOut):
+    poses: list[GeneratedPoseOut]
+
+
+class GenerationResult(Schema):
+    generation: GenerationDetail
+    progress: Progress
+
+
+class GenerationList(Schema):
+    generations: list[GenerationOut]
+    pagination: Pagination
+
+
+class ResultsOut(Schema):
+    results: list[GeneratedPoseOut]
+    generation: GenerationOut
+
+
+class GenerationSingle(Schema):
+    generation: GenerationOut

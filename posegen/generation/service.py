@@ -1,0 +1,290 @@
+"""`POST /generate`: validate against the library and the caller, then charge, create the
+generation, all its per-pose work and its first event in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from posegen.auth.models import User
+from posegen.config import Settings
+from posegen.credits import quota
+from posegen.credits.service import pay
+from posegen.db import after_commit
+from posegen.engines.base import Engine
+from posegen.engines.flux.prompt import build_prompt
+from posegen.errors import Forbidden, IdempotencyKeyReused, NotFound, ValidationFailed
+from posegen.generation import events
+from posegen.generation.models import GeneratedPose, Generation, GenerationType, PoseStatus
+from posegen.generation.pricing import QUALITY_SIZES, pose_cost
+from posegen.generation.retrieval import Candidate, perturb, rank
+from posegen.generation.schemas import GenerateAccepted, GenerateRequest
+from posegen.kit.time import utcnow
+from posegen.library import repository as library
+from posegen.library.models import Pose
+from posegen.library.service import category_index
+from posegen.projects.models import Project
+from posegen.projects.uploads import get_owned_upload
+from posegen.work.queue import queue_position
+
+DEFAULT_SECONDS_PER_POSE = 2.0
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One pose variation to create."""
+
+    pose: Pose
+    variation_key: str
+    variation_index: int
+    points: list[list[float]]
+    depth: list[float]
+
+
+def request_hash(body: GenerateRequest) -> str:
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def _replay(session: AsyncSession, user: User, key: str, digest: str) -> GenerateAccepted | None:
+    existing = await session.scalar(
+        select(Generation).where(Generation.user_id == user.id, Generation.idempotency_key == key)
+    )
+    if existing is None:
+        return None
+    if existing.request_hash != digest or existing.accepted_response is None:
+        raise IdempotencyKeyReused("This Idempotency-Key was used with a different request")
+    return GenerateAccepted.model_validate(existing.accepted_response)
+
+
+async def _project(session: AsyncSession, user: User, project_id: str) -> Project:
+    project = await session.get(Project, project_id)
+    if project is None or project.user_id != user.id:
+        raise NotFound("Project not found")
+    return project
+
+
+async def _gallery_poses(session: AsyncSession, user: User, ids: Sequence[str]) -> list[Pose]:
+    visible = (await category_index(session)).visible_ids()
+    rows = {pose.id: pose for pose in await session.scalars(select(Pose).where(Pose.id.in_(ids)))}
+    missing = [
+        pose_id
+        for pose_id in ids
+        if pose_id not in rows
+        or rows[pose_id].category_id not in visible
+        or not (rows[pose_id].is_public or rows[pose_id].owner_id == user.id)
+    ]
+    if missing:
+        raise ValidationFailed(
+            "selectedPoseIds: unknown poses", field="selectedPoseIds", details={"unknownPoseIds": missing}
+        )
+    return [rows[pose_id] for pose_id in ids]
+
+
+async def _text_candidates(session: AsyncSession, user: User) -> tuple[list[Candidate], dict[str, Pose]]:
+    visible = (await category_index(session)).visible_ids()
+    poses = list(await session.scalars(select(Pose).where(library.visible_to(user.id, visible))))
+    tags = await library.tags_of(session, [pose.id for pose in poses])
+    candidates = [Candidate(pose.id, pose.name, pose.description, tags[pose.id]) for pose in poses]
+    return candidates, {pose.id: pose for pose in poses}
+
+
+def _keypoints(pose: Pose) -> tuple[list[list[float]], list[float]]:
+    points = [list(map(float, point)) for point in pose.keypoints["points"]]
+    depth = [float(z) for z in pose.keypoints.get("depth") or [0.0] * len(points)]
+    return points, depth
+
+
+async def _plan(session: AsyncSession, user: User, body: GenerateRequest, base_seed: int) -> list[Planned]:
+    if body.generation_type is GenerationType.GALLERY_REFERENCE:
+        assert body.selected_pose_ids is not None
+        planned: list[Planned] = []
+        for pose in await _gallery_poses(session, user, body.selected_pose_ids):
+            points, depth = _keypoints(pose)
+            planned += [
+                Planned(pose, f"{pose.id}-v{n}", len(planned) + n - 1, points, depth)
+                for n in range(1, body.batch_size + 1)
+            ]
+        return planned
+    assert body.text_prompt is not None
+    candidates, poses = await _text_candidates(session, user)
+    ranked = rank(body.text_prompt, candidates)
+    if not ranked:
+        raise ValidationFailed("textPrompt: no library pose matches this description", field="textPrompt")
+    planned = []
+    for index in range(body.variation_count):
+        pose = poses[ranked[index % len(ranked)].pose_id]
+        points, depth = _keypoints(pose)
+        moved = [list(point) for point in perturb([(p[0], p[1], p[2]) for p in points], base_seed + index)]
+        planned.append(Planned(pose, f"text-v{index + 1}", index, moved, depth))
+    return planned
+
+
+async def _estimate(session: AsyncSession, settings: Settings, waiting: int) -> float:
+    """Seconds until `waiting` poses are done, from the measured time of recent poses."""
+    recent = (
+        select(GeneratedPose.generation_time_ms)
+        .where(
+            GeneratedPose.status == PoseStatus.COMPLETED.value, GeneratedPose.generation_time_ms.is_not(None)
+        )
+        .order_by(GeneratedPose.completed_at.desc())
+        .limit(100)
+        .subquery()
+    )
+    average_ms = await session.scalar(select(func.avg(recent.c.generation_time_ms)))
+    per_pose = float(average_ms) / 1000 if average_ms else DEFAULT_SECONDS_PER_POSE
+    return waiting * per_pose / settings.work.concurrency
+
+
+async def submit(
+    session: AsyncSession,
+    settings: Settings,
+    engines: Callable[[str], Engine | None],
+    user: User,
+    body: GenerateRequest,
+    idempotency_key: str | None,
+    wake: Callable[[], None],
+) -> GenerateAccepted:
+    """Charge and enqueue a generation; a repeated Idempotency-Key replays the first answer."""
+    digest = request_hash(body)
+    if idempotency_key is not None:
+        replay = await _replay(session, user, idempotency_key, digest)
+        if replay is not None:
+            return replay
+    project = await _project(session, user, body.project_id)
+    engine_name = body.engine or settings.engines.default
+    engine = engines(engine_name)
+    if engine is None or not engine.available():
+        raise ValidationFailed(f"engine: {engine_name!r} is not available", field="engine")
+    background = body.background_mode if body.use_background_changer else None
+    if background is not None and background not in engine.background_modes:
+        raise ValidationFailed(
+            f"backgroundMode: {engine_name} cannot do {background} backgrounds", field="backgroundMode"
+        )
+    if background == "upload":
+        assert body.background_upload_id is not None
+        try:
+            await get_owned_upload(session, user.id, body.background_upload_id)
+        except NotFound as exc:
+            raise ValidationFailed("backgroundUploadId: no such upload", field="backgroundUploadId") from exc
+
+    base_seed = body.seed if body.seed is not None else secrets.randbelow(2**31 - 1_000_000)
+    planned = await _plan(session, user, body, base_seed)
+    now = utcnow()
+    premium = [item.pose.id for item in planned if item.pose.is_premium]
+    if premium and not quota.tier_active(user, now):
+        raise Forbidden(
+            "Premium poses need an active unlimited tier", details={"premiumPoseIds": sorted(set(premium))}
+        )
+
+    per_pose = pose_cost(settings.pricing, body.quality, body.use_background_changer)
+    generation = Generation(
+        user_id=user.id,
+        project_id=project.id,
+        generation_type=body.generation_type.value,
+        text_prompt=body.text_prompt,
+        batch_size=body.batch_size,
+        variation_count=body.variation_count if body.text_prompt else body.batch_size,
+        total_expected=len(planned),
+        engine=engine_name,
+        quality=body.quality,
+        base_seed=base_seed,
+        use_background_changer=body.use_background_changer,
+        background_mode=background,
+        background_prompt=body.background_prompt if background == "ai_generate" else None,
+        background_color=body.background_color if background == "solid_color" else None,
+        background_upload_id=body.background_upload_id if background == "upload" else None,
+        export_formats=body.output_formats,
+        idempotency_key=idempotency_key,
+        request_hash=digest,
+    )
+    try:
+        # The unique (user, key) index settles concurrent submissions: losers wait for the
+        # winner's commit, then replay its answer.
+        async with session.begin_nested():
+            session.add(generation)
+            await session.flush()
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        replay = await _replay(session, user, idempotency_key, digest)
+        if replay is None:
+            raise
+        return replay
+
+    payment = await pay(
+        session,
+        user,
+        poses=len(planned),
+        credits=per_pose * len(planned),
+        now=now,
+        reason=f"generation of {len(planned)} poses ({body.quality})",
+        reference_type="generation",
+        reference_id=generation.id,
+    )
+    generation.credit_charged = payment.credits
+    generation.quota_day = payment.quota_day
+    cost = per_pose if payment.credits else 0
+    avatar = {key: str(value) for key, value in (project.avatar_attributes or {}).items()}
+    size = QUALITY_SIZES[body.quality]
+    session.add_all(
+        GeneratedPose(
+            generation_id=generation.id,
+            user_id=user.id,
+            pose_id=item.pose.id,
+            variation_key=item.variation_key,
+            variation_index=item.variation_index,
+            seed=base_seed + item.variation_index,
+            prompt_used=build_prompt(
+                item.pose.description, avatar, body.text_prompt, generation.background_prompt
+            ),
+            keypoints={"format": "openpose-18", "points": item.points, "depth": item.depth},
+            engine=engine_name,
+            max_attempts=settings.work.max_attempts,
+            available_at=now,
+            cost=cost,
+            width=size,
+            height=size,
+        )
+        for item in planned
+    )
+    await session.flush()
+    uses: dict[str, int] = {}
+    for item in planned:
+        uses[item.pose.id] = uses.get(item.pose.id, 0) + 1
+    for pose_id, count in uses.items():
+        await session.execute(
+            update(Pose)
+            .where(Pose.id == pose_id)
+            .values(usage_count=Pose.usage_count + count, popularity_score=Pose.popularity_score + count)
+        )
+    await events.append(
+        session,
+        generation.id,
+        user.id,
+        "generation.queued",
+        {"total": len(planned), "creditCharged": payment.credits},
+    )
+    position = await queue_position(session, generation.created_at)
+    seconds = await _estimate(session, settings, position + len(planned))
+    accepted = GenerateAccepted(
+        generation_id=generation.id,
+        status="queued",
+        total_poses_expected=len(planned),
+        credit_charged=payment.credits,
+        queue_position=position,
+        estimated_completion_time=now + timedelta(seconds=seconds),
+        message=f"Queued {len(planned)} poses",
+    )
+    generation.accepted_response = accepted.model_dump(mode="json")
+    await session.flush()
+    after_commit(session, wake)
+    return accepted

@@ -1,0 +1,80 @@
+"""Generations and their poses as the API shows them (signed URLs made here)."""
+
+from __future__ import annotations
+
+from posegen.generation.models import GeneratedPose, Generation
+from posegen.generation.schemas import GeneratedPoseOut, GenerationOut, Progress
+from posegen.storage.base import Storage
+
+
+def pose_out(pose: GeneratedPose, storage: Storage) -> GeneratedPoseOut:
+    def url(key: str | None) -> str | None:
+        return storage.url(key) if key else None
+
+    return GeneratedPoseOut(
+        id=pose.id,
+        generation_id=pose.generation_id,
+        pose_id=pose.pose_id,
+        variation_key=pose.variation_key,
+        variation_index=pose.variation_index,
+        seed=pose.seed,
+        status=pose.status,
+        prompt_used=pose.prompt_used,
+        engine=pose.engine,
+        image_url=url(pose.image_key),
+        thumbnail_url=url(pose.thumbnail_key),
+        control_map_url=url(pose.control_map_key),
+        exports={name: storage.url(key) for name, key in (pose.export_keys or {}).items()},
+        width=pose.width,
+        height=pose.height,
+        background_changed=pose.background_changed,
+        error_code=pose.error_code,
+        error_message=pose.error_message,
+        generation_time_ms=pose.generation_time_ms,
+        created_at=pose.created_at,
+        completed_at=pose.completed_at,
+    )
+
+
+def generation_out(generation: Generation) -> GenerationOut:
+    return GenerationOut(
+        id=generation.id,
+        project_id=generation.project_id,
+        generation_type=generation.generation_type,
+        text_prompt=generation.text_prompt,
+        engine=generation.engine,
+        quality=generation.quality,
+        status=generation.status,
+        total_poses=generation.total_expected,
+        success_count=generation.poses_completed,
+        failed_count=generation.poses_failed,
+        canceled_count=generation.poses_canceled,
+        credit_charged=generation.credit_charged,
+        credit_refunded=generation.credit_refunded,
+        output_formats=list(generation.export_formats or []),
+        use_background_changer=generation.use_background_changer,
+        background_mode=generation.background_mode,
+        error_code=generation.error_code,
+        error_message=generation.error_message,
+        last_seq=generation.last_seq,
+        created_at=generation.created_at,
+        started_at=generation.started_at,
+        completed_at=generation.completed_at,
+    )
+
+
+def progress(generation: Generation, queue_position: int, seconds_per_pose: float | None) -> Progress:
+    done = generation.poses_completed + generation.poses_failed + generation.poses_canceled
+    total = generation.total_expected
+    remaining = total - done
+    return Progress(
+        percentage=round(100 * done / total, 2) if total else 100.0,
+        poses_completed=generation.poses_completed,
+        poses_failed=generation.poses_failed,
+        poses_total=total,
+        current_status=generation.status,
+        queue_position=queue_position,
+        estimated_time_remaining=round(remaining * seconds_per_pose, 1)
+        if seconds_per_pose and remaining
+        else None,
+    )

@@ -1,0 +1,1 @@
+"""Projects (a user's workspaces with an avatar description) and image uploads."""

@@ -1,0 +1,1 @@
+"""The work queue on the database: per-pose claims, leases, retries, recovery, and the worker loop."""

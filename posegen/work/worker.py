@@ -1,0 +1,337 @@
+"""The worker: claims poses, renders them, stores the files, commits the outcome.
+
+Each of `concurrency` slots loops: claim one pose (its own short transaction),
+render with the lease renewed in the background, post-process in a thread,
+write files under keys derived from the pose and attempt, then one commit
+that is conditional on still holding the lease. A worker that lost its lease
+drops its result and deletes the files it wrote, so no pose completes twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+from typing import cast
+
+import structlog
+from PIL import Image
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.concurrency import run_in_threadpool
+
+from posegen.config import Settings
+from posegen.db import Database, after_commit
+from posegen.engines.base import BackgroundSpec, Engine, EngineError, ErrorCode, Quality, RenderRequest
+from posegen.engines.flux.prompt import NEGATIVE_PROMPT
+from posegen.generation.models import GeneratedPose, Generation, PoseStatus
+from posegen.imaging.backgrounds import parse_hex_color
+from posegen.kit.ids import new_id
+from posegen.kit.time import utcnow
+from posegen.projects.models import Project, Upload
+from posegen.storage.base import Storage
+from posegen.work import outcomes, queue
+from posegen.work.postprocess import Processed, process
+from posegen.work.reconciler import reconcile
+from posegen.work.retry import delay_seconds
+
+log = structlog.get_logger(__name__)
+
+HEARTBEAT_SECONDS = 5.0
+
+
+class LeaseLost(Exception):
+    """Another worker owns the pose now; this one's result is dropped."""
+
+
+class Canceled(Exception):
+    """The generation was cancelled while this pose was running."""
+
+
+def pose_keys(pose: GeneratedPose, formats: list[str]) -> dict[str, str]:
+    base = f"generations/{pose.generation_id}/{pose.id}/a{pose.attempts}"
+    keys = {
+        "image": f"{base}/image.png",
+        "thumbnail": f"{base}/thumbnail.webp",
+        "control_map": f"{base}/control.png",
+    }
+    keys.update({f"export:{key}": f"{base}/{key}" for key in formats if key != "original"})
+    return keys
+
+
+class Worker:
+    def __init__(
+        self,
+        db: Database,
+        storage: Storage,
+        engines: Mapping[str, Engine],
+        settings: Settings,
+        *,
+        worker_id: str | None = None,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.storage = storage
+        self.engines = engines
+        self.settings = settings
+        self.id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{new_id()[-6:]}"
+        self.wake = asyncio.Event()
+        self.busy = 0
+        self._on_commit = on_commit
+
+    # -- the loop --------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until `stop` is set; in-flight poses finish (or lose their lease) first."""
+        work = self.settings.work
+        log.info("worker_started", worker_id=self.id, concurrency=work.concurrency)
+        tasks = [asyncio.create_task(self._slot(stop)) for _ in range(work.concurrency)]
+        tasks.append(asyncio.create_task(self._every(stop, HEARTBEAT_SECONDS, self._heartbeat)))
+        tasks.append(asyncio.create_task(self._every(stop, work.reconcile_interval_seconds, self._reconcile)))
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            log.info("worker_stopped", worker_id=self.id)
+
+    async def _every(self, stop: asyncio.Event, seconds: float, job: Callable[[], Awaitable[object]]) -> None:
+        while not stop.is_set():
+            try:
+                await job()
+            except Exception:
+                log.exception("worker_job_failed", worker_id=self.id)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), seconds)
+
+    async def _heartbeat(self) -> None:
+        async with self.db.session() as session:
+            await queue.heartbeat(
+                session,
+                self.id,
+                socket.gethostname(),
+                os.getpid(),
+                self.settings.work.concurrency,
+                self.busy,
+                utcnow(),
+            )
+
+    async def _reconcile(self) -> None:
+        await reconcile(self.db, utcnow())
+
+    def available_engines(self) -> list[str]:
+        return [name for name, engine in self.engines.items() if engine.available()]
+
+    async def _slot(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                pose = await self.claim()
+            except Exception:
+                log.exception("claim_failed", worker_id=self.id)
+                pose = None
+            if pose is None:
+                self.wake.clear()
+                waiter = asyncio.create_task(self.wake.wait())
+                stopper = asyncio.create_task(stop.wait())
+                await asyncio.wait(
+                    {waiter, stopper},
+                    timeout=self.settings.work.poll_interval_seconds,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                waiter.cancel()
+                stopper.cancel()
+                continue
+            self.busy += 1
+            try:
+                await self.process(pose)
+            except Exception:
+                log.exception("pose_processing_crashed", pose_id=pose.id)
+            finally:
+                self.busy -= 1
+
+    async def claim(self) -> GeneratedPose | None:
+        async with self.db.session() as session:
+            pose = await queue.claim(
+                session, self.id, self.available_engines(), utcnow(), self.settings.work.lease_seconds
+            )
+            if pose is not None:
+                generation = await session.get(Generation, pose.generation_id)
+                assert generation is not None
+                await outcomes.mark_started(session, generation)
+            return pose
+
+    # -- one pose --------------------------------------------------------------------------
+
+    async def process(self, pose: GeneratedPose) -> None:
+        started = time.perf_counter()
+        renewer = asyncio.create_task(self._renew(pose))
+        written: list[str] = []
+        try:
+            generation, request = await self._prepare(pose)
+            if generation.cancel_requested:
+                raise Canceled
+            engine = self.engines[pose.engine]
+            result = await engine.render(request)
+            processed = await run_in_threadpool(
+                process, result.image, result.pixel_points, list(generation.export_formats)
+            )
+            keys = pose_keys(pose, list(generation.export_formats))
+            written = await self._store(keys, processed)
+            if renewer.done() and renewer.result() is False:
+                raise LeaseLost
+            await self._complete(pose, generation, keys, processed, started)
+        except Canceled:
+            await self._finish_canceled(pose)
+            await self._delete(written)
+        except LeaseLost:
+            log.warning("lease_lost", pose_id=pose.id, worker_id=self.id)
+            await self._delete(written)
+        except EngineError as error:
+            await self._delete(written)
+            await self._failed(pose, error)
+        except OSError as error:
+            await self._delete(written)
+            await self._failed(pose, EngineError(ErrorCode.STORAGE_ERROR, str(error), retryable=True))
+        except Exception as error:
+            log.exception("pose_failed_unexpectedly", pose_id=pose.id)
+            await self._delete(written)
+            await self._failed(pose, EngineError(ErrorCode.INTERNAL, type(error).__name__, retryable=True))
+        finally:
+            renewer.cancel()
+
+    async def _renew(self, pose: GeneratedPose) -> bool:
+        """Keep the lease alive while the pose is worked on; returns False once it is lost."""
+        lease = self.settings.work.lease_seconds
+        while True:
+            await asyncio.sleep(lease / 3)
+            async with self.db.session() as session:
+                if not await queue.renew(session, pose.id, self.id, utcnow(), lease):
+                    return False
+
+    async def _prepare(self, pose: GeneratedPose) -> tuple[Generation, RenderRequest]:
+        async with self.db.session(write=False) as session:
+            generation = await session.get(Generation, pose.generation_id)
+            assert generation is not None
+            project = await session.get(Project, generation.project_id)
+            upload = (
+                await session.get(Upload, generation.background_upload_id)
+                if generation.background_upload_id
+                else None
+            )
+        background = await self._background(generation, upload)
+        points = [(float(x), float(y), float(c)) for x, y, c in pose.keypoints["points"]]
+        request = RenderRequest(
+            points=points,
+            depth=[float(z) for z in pose.keypoints.get("depth") or [0.0] * len(points)],
+            pose_description=pose.prompt_used,
+            prompt=pose.prompt_used,
+            negative_prompt=NEGATIVE_PROMPT,
+            width=pose.width or 1024,
+            height=pose.height or 1024,
+            quality=cast(Quality, generation.quality),  # validated on submission
+            seed=pose.seed,
+            avatar={
+                key: str(value)
+                for key, value in ((project.avatar_attributes if project else None) or {}).items()
+            },
+            background=background,
+        )
+        return generation, request
+
+    async def _background(self, generation: Generation, upload: Upload | None) -> BackgroundSpec | None:
+        mode = generation.background_mode
+        if mode == "solid_color" and generation.background_color:
+            return BackgroundSpec("solid_color", color=parse_hex_color(generation.background_color))
+        if mode == "upload" and upload is not None:
+            data = await self.storage.get(upload.storage_key)
+            image = await run_in_threadpool(lambda: Image.open(io.BytesIO(data)).convert("RGB"))
+            return BackgroundSpec("upload", image=image)
+        if mode == "ai_generate":
+            return BackgroundSpec("ai_generate", prompt=generation.background_prompt)
+        return None
+
+    async def _store(self, keys: dict[str, str], processed: Processed) -> list[str]:
+        files: list[tuple[str, bytes, str]] = [
+            (keys["image"], processed.image_png, "image/png"),
+            (keys["thumbnail"], processed.thumbnail_webp, "image/webp"),
+        ]
+        if processed.control_map_png is not None:
+            files.append((keys["control_map"], processed.control_map_png, "image/png"))
+        files += [(keys[f"export:{name}"], data, "") for name, data in processed.exports.items()]
+        written: list[str] = []
+        for key, data, content_type in files:
+            await self.storage.put(key, data, content_type or None)
+            written.append(key)
+        return written
+
+    async def _delete(self, keys: list[str]) -> None:
+        for key in keys:
+            try:
+                await self.storage.delete(key)
+            except Exception:
+                log.exception("cleanup_failed", key=key)
+
+    async def _complete(
+        self,
+        pose: GeneratedPose,
+        generation: Generation,
+        keys: dict[str, str],
+        processed: Processed,
+        started: float,
+    ) -> None:
+        exports = {name: keys[f"export:{name}"] for name in processed.exports}
+        if "original" in generation.export_formats:
+            exports["original"] = keys["image"]
+        fields = {
+            "image_key": keys["image"],
+            "thumbnail_key": keys["thumbnail"],
+            "control_map_key": keys["control_map"] if processed.control_map_png is not None else None,
+            "export_keys": exports,
+            "figure_box": list(processed.figure_box) if processed.figure_box else None,
+            "width": processed.width,
+            "height": processed.height,
+            "background_changed": generation.background_mode is not None,
+            "generation_time_ms": round((time.perf_counter() - started) * 1000),
+        }
+        async with self.db.session() as session:
+            if await queue.cancel_requested(session, pose.generation_id):
+                raise Canceled
+            applied = await outcomes.complete(session, pose, self.id, fields)
+            if applied is None:
+                raise LeaseLost
+            self._notify(session)
+
+    async def _finish_canceled(self, pose: GeneratedPose) -> None:
+        async with self.db.session() as session:
+            await outcomes.end(
+                session, pose, PoseStatus.CANCELED, "CANCELED", "canceled by the user", worker_id=self.id
+            )
+            self._notify(session)
+
+    async def _failed(self, pose: GeneratedPose, error: EngineError) -> None:
+        log.info("pose_attempt_failed", pose_id=pose.id, code=error.code.value, retryable=error.retryable)
+        async with self.db.session() as session:
+            if error.retryable and pose.attempts < pose.max_attempts:
+                delay = delay_seconds(error, pose.attempts, self.settings.work)
+                await outcomes.retry_later(
+                    session,
+                    pose,
+                    self.id,
+                    utcnow() + timedelta(seconds=delay),
+                    error.code.value,
+                    error.message,
+                )
+            else:
+                await outcomes.end(
+                    session, pose, PoseStatus.FAILED, error.code.value, error.message, worker_id=self.id
+                )
+            self._notify(session)
+
+    def _notify(self, session: AsyncSession) -> None:
+        """Tell listeners (the event bus) once this session's changes are committed."""
+        if self._on_commit is not None:
+            after_commit(session, self._on_commit)

@@ -84,6 +84,41 @@ def serve(
 
 
 @app.command()
+def worker(
+    concurrency: Annotated[int | None, typer.Option(min=1, max=256, help="Poses rendered at once.")] = None,
+) -> None:
+    """Run a standalone worker: claim and render poses until SIGTERM or SIGINT."""
+    import signal
+
+    from posegen.engines.registry import EngineRegistry
+    from posegen.storage.factory import create_storage
+    from posegen.work.worker import Worker
+
+    settings = _settings()
+    if concurrency is not None:
+        settings = settings.model_copy(
+            update={"work": settings.work.model_copy(update={"concurrency": concurrency})}
+        )
+
+    async def run() -> None:
+        db = Database.from_settings(settings)
+        registry = EngineRegistry.from_settings(settings)
+        storage = create_storage(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await Worker(db, storage, registry.engines, settings).run(stop)
+        finally:
+            await registry.aclose()
+            await storage.aclose()
+            await db.dispose()
+
+    asyncio.run(run())
+
+
+@app.command()
 def migrate(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:

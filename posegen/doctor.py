@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.credits import invariants as credit_invariants
+from posegen.generation import invariants as generation_invariants
 from posegen.db import Database
 
 Check = Callable[[AsyncSession], Awaitable[list[str]]]
 
-CHECKS: dict[str, Check] = {**credit_invariants.CHECKS}
+CHECKS: dict[str, Check] = {**credit_invariants.CHECKS, **generation_invariants.CHECKS}
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 import io
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx

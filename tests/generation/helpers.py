@@ -66,8 +66,8 @@ async def running_worker(
         await database.dispose()
 
 
-async def wait_finished(db: Database, generation_id: str, timeout: float = 60) -> Generation:
-    deadline = time.monotonic() + timeout
+async def wait_finished(db: Database, generation_id: str, within: float = 60) -> Generation:
+    deadline = time.monotonic() + within
     while True:
         async with db.session(write=False) as session:
             generation = await session.scalar(select(Generation).where(Generation.id == generation_id))

@@ -61,7 +61,7 @@ async def test_cancel_mid_way(
     accepted = (await submit(sleepy_client, world.headers, body)).json()
     generation_id = accepted["generationId"]
     async with running_worker(database_url, sleepy):
-        while "running" not in await statuses(db, generation_id):
+        while "running" not in await statuses(db, generation_id):  # noqa: ASYNC110 - polling another process's rows
             await asyncio.sleep(0.02)
         canceled = await sleepy_client.post(f"{P}/generations/{generation_id}/cancel", headers=world.headers)
         assert canceled.status_code == 200

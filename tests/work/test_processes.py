@@ -1,0 +1,241 @@
+"""Separate API and worker processes on PostgreSQL: end to end, a killed worker, two racing workers."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import signal
+import zipfile
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from posegen.config import Settings
+from posegen.db import Database
+from posegen.doctor import examine
+from posegen.generation.models import GeneratedPose, GenerationEvent
+from posegen.imaging.control_map import limb_color
+from posegen.imaging.geometry import LIMBS, fit_transform
+from tests.credits.helpers import balance_of, ledger_sum
+from tests.generation.helpers import P, scene, wait_finished
+from tests.work.processes import api_process, process_env, worker_process
+
+# Cross-process work is the scaled profile: PostgreSQL only.
+pytestmark = [pytest.mark.slow, pytest.mark.parametrize("backend", ["postgresql"], indirect=True)]
+
+
+def assert_control_map_matches(control: Image.Image, points: list[tuple[float, float, float]]) -> None:
+    """Every limb's colour lies along the segment between its joints as the mannequin frames them."""
+    width, height = control.size
+    pixels = fit_transform(points, width, height).apply(points)
+    rgb = control.convert("RGB")
+    for index, (a, b) in enumerate(LIMBS):
+        if pixels[a][2] <= 0 or pixels[b][2] <= 0:
+            continue
+        if abs(pixels[a][0] - pixels[b][0]) + abs(pixels[a][1] - pixels[b][1]) < 24:
+            continue  # face limbs this short are covered by their joints' dots
+        mx = round((pixels[a][0] + pixels[b][0]) / 2)
+        my = round((pixels[a][1] + pixels[b][1]) / 2)
+        window = [
+            rgb.getpixel((x, y))
+            for x in range(mx - 2, mx + 3)
+            for y in range(my - 2, my + 3)
+            if 0 <= x < width and 0 <= y < height
+        ]
+        assert limb_color(index) in window, f"limb {index} not drawn where the pose puts it"
+
+
+async def test_end_to_end_with_api_and_worker_processes(
+    db: Database, settings: Settings, database_url: str, data_dir: Path
+) -> None:
+    world = await scene(db, settings, poses=3)
+    env = process_env(database_url, data_dir, POSEGEN_WORK_POLL_INTERVAL_SECONDS="0.1")
+    with api_process(env) as url, worker_process(env, concurrency=2):
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            gallery = await client.post(
+                f"{P}/generate",
+                headers=world.headers,
+                json={
+                    "projectId": world.project.id,
+                    "generationType": "GALLERY_REFERENCE",
+                    "selectedPoseIds": [pose.id for pose in world.poses],
+                    "batchSize": 2,
+                    "quality": "draft",
+                    "outputFormats": ["instagram_feed", "twitter_post"],
+                },
+            )
+            text = await client.post(
+                f"{P}/generate",
+                headers=world.headers,
+                json={
+                    "projectId": world.project.id,
+                    "generationType": "TEXT_DESCRIPTION",
+                    "textPrompt": "a confident standing pose",
+                    "variationCount": 4,
+                    "quality": "draft",
+                    "outputFormats": ["pinterest_pin"],
+                },
+            )
+            assert gallery.status_code == text.status_code == 202, (gallery.text, text.text)
+            cases = [
+                (
+                    gallery.json()["generationId"],
+                    6,
+                    {"instagram_feed": (1080, 1080), "twitter_post": (1200, 675)},
+                ),
+                (text.json()["generationId"], 4, {"pinterest_pin": (1000, 1500)}),
+            ]
+            for generation_id, count, exports in cases:
+                generation = await wait_finished(db, generation_id, within=120)
+                assert generation.status == "completed"
+                body = (await client.get(f"{P}/generations/{generation_id}", headers=world.headers)).json()
+                poses = body["generation"]["poses"]
+                assert len(poses) == count
+                async with db.session(write=False) as session:
+                    stored = {
+                        row.id: row
+                        for row in await session.scalars(
+                            select(GeneratedPose).where(GeneratedPose.generation_id == generation_id)
+                        )
+                    }
+                for pose in poses:
+                    image = Image.open(io.BytesIO((await client.get(pose["imageUrl"])).content))
+                    assert image.size == (512, 512)
+                    thumb = Image.open(io.BytesIO((await client.get(pose["thumbnailUrl"])).content))
+                    assert thumb.format == "WEBP" and max(thumb.size) == 400
+                    control = Image.open(io.BytesIO((await client.get(pose["controlMapUrl"])).content))
+                    points = [
+                        (float(x), float(y), float(c)) for x, y, c in stored[pose["id"]].keypoints["points"]
+                    ]
+                    assert_control_map_matches(control, points)
+                    for key, size in exports.items():
+                        export = Image.open(io.BytesIO((await client.get(pose["exports"][key])).content))
+                        assert export.size == size
+                archive = await client.get(
+                    f"{P}/generations/{generation_id}/export-zip",
+                    params={"formats": ",".join(exports)},
+                    headers=world.headers,
+                )
+                assert archive.status_code == 200
+                assert (
+                    archive.headers["content-disposition"]
+                    == f'attachment; filename="poses-{generation_id}.zip"'
+                )
+                names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
+                assert len(names) == count * (1 + len(exports))
+                with zipfile.ZipFile(io.BytesIO(archive.content)) as opened:
+                    for name in names:
+                        with Image.open(io.BytesIO(opened.read(name))) as member:
+                            key = name.rsplit("/", 1)[1].split(".")[0]
+                            assert member.size == exports.get(key, (512, 512))
+    assert all(finding.ok for finding in await examine(db))
+
+
+async def completed_variations(db: Database, generation_id: str) -> list[str]:
+    async with db.session(write=False) as session:
+        events = await session.scalars(
+            select(GenerationEvent.data).where(
+                GenerationEvent.generation_id == generation_id, GenerationEvent.kind == "pose.completed"
+            )
+        )
+        return [data["variationKey"] for data in events]
+
+
+async def test_killed_worker_is_replaced_after_its_leases_expire(
+    db: Database, settings: Settings, database_url: str, data_dir: Path
+) -> None:
+    world = await scene(db, settings, poses=1)
+    env = process_env(
+        database_url,
+        data_dir,
+        POSEGEN_ENGINES_ENABLE_SLEEP="true",
+        POSEGEN_ENGINES_SLEEP_LATENCY_MS="1500",
+        POSEGEN_WORK_LEASE_SECONDS="2",
+        POSEGEN_WORK_POLL_INTERVAL_SECONDS="0.1",
+        POSEGEN_WORK_RECONCILE_INTERVAL_SECONDS="1",
+    )
+    with api_process(env) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            accepted = await client.post(
+                f"{P}/generate",
+                headers=world.headers,
+                json={
+                    "projectId": world.project.id,
+                    "generationType": "GALLERY_REFERENCE",
+                    "engine": "sleep",
+                    "selectedPoseIds": [world.poses[0].id],
+                    "batchSize": 6,
+                    "quality": "draft",
+                },
+            )
+            assert accepted.status_code == 202, accepted.text
+            generation_id = accepted.json()["generationId"]
+        with worker_process(env, concurrency=2) as doomed:
+            while True:  # wait until it holds leases mid-render
+                async with db.session(write=False) as session:
+                    running = await session.scalar(
+                        select(func.count())
+                        .select_from(GeneratedPose)
+                        .where(
+                            GeneratedPose.generation_id == generation_id, GeneratedPose.status == "running"
+                        )
+                    )
+                if running:
+                    break
+                await asyncio.sleep(0.05)
+            os.kill(doomed.pid, signal.SIGKILL)
+            doomed.wait()
+        with worker_process(env, concurrency=2):
+            generation = await wait_finished(db, generation_id, within=120)
+    assert generation.status == "completed"
+    variations = await completed_variations(db, generation_id)
+    assert sorted(variations) == sorted(set(variations)) and len(variations) == 6
+    async with db.session(write=False) as session:
+        attempts = list(
+            await session.scalars(
+                select(GeneratedPose.attempts).where(GeneratedPose.generation_id == generation_id)
+            )
+        )
+    assert max(attempts) >= 2  # the killed worker's poses ran again
+    assert await balance_of(db, world.user.id) == 10_000 - 6 * 15 == await ledger_sum(db, world.user.id)
+    assert all(finding.ok for finding in await examine(db))
+
+
+async def test_two_workers_race_over_200_poses(
+    db: Database, settings: Settings, database_url: str, data_dir: Path
+) -> None:
+    world = await scene(db, settings, poses=20)
+    env = process_env(
+        database_url,
+        data_dir,
+        POSEGEN_ENGINES_ENABLE_SLEEP="true",
+        POSEGEN_ENGINES_SLEEP_LATENCY_MS="20",
+        POSEGEN_WORK_POLL_INTERVAL_SECONDS="0.05",
+    )
+    with api_process(env) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            accepted = await client.post(
+                f"{P}/generate",
+                headers=world.headers,
+                json={
+                    "projectId": world.project.id,
+                    "generationType": "GALLERY_REFERENCE",
+                    "engine": "sleep",
+                    "selectedPoseIds": [pose.id for pose in world.poses],
+                    "batchSize": 10,
+                    "quality": "draft",
+                },
+            )
+            assert accepted.status_code == 202, accepted.text
+        generation_id = accepted.json()["generationId"]
+        with worker_process(env, concurrency=4), worker_process(env, concurrency=4):
+            generation = await wait_finished(db, generation_id, within=180)
+    assert generation.status == "completed"
+    assert generation.poses_completed == 200
+    variations = await completed_variations(db, generation_id)
+    assert len(variations) == 200 == len(set(variations))
+    assert all(finding.ok for finding in await examine(db))

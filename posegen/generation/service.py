@@ -66,7 +66,9 @@ async def _replay(session: AsyncSession, user: User, key: str, digest: str) -> G
 
 
 async def _project(session: AsyncSession, user: User, project_id: str) -> Project:
-    project = await session.get(Project, project_id)
+    # Locked (PostgreSQL) so a concurrent project delete cannot slip between its
+    # active-generation check and this generation's insert.
+    project = await session.scalar(select(Project).where(Project.id == project_id).with_for_update())
     if project is None or project.user_id != user.id:
         raise NotFound("Project not found")
     return project

@@ -11,12 +11,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from posegen.auth.models import User
 from posegen.config import Settings
 from posegen.db import Database
-from posegen.projects import repository
 from posegen.projects.models import Project, Upload
 from tests.fixtures.app import bearer, token_for
-from tests.fixtures.factories import create_user
+from tests.fixtures.factories import create_category, create_pose, create_user, grant
 
 P = "/api/apps/pose-generator"
 PROJECT_FIELDS = {
@@ -321,20 +321,35 @@ async def test_delete_removes_the_project(client: httpx.AsyncClient, db: Databas
 
 
 async def test_delete_is_409_while_a_generation_is_active(
-    client: httpx.AsyncClient, db: Database, owner: Caller, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, db: Database, owner: Caller
 ) -> None:
     created = await create(client, owner)
-
-    async def one_active(session: object, project_id: str) -> int:
-        return 1 if project_id == created["id"] else 0
-
-    # Generations do not exist yet; stand in for one queued generation of this project.
-    monkeypatch.setattr(repository, "active_generation_count", one_active)
+    category = await create_category(db, "deletable")
+    pose = await create_pose(db, category, "Plain Stand")
+    async with db.session() as session:
+        user = await session.scalar(select(User).where(User.id == owner.id))
+    assert user is not None
+    await grant(db, user, 1000)
+    queued = await client.post(
+        f"{P}/generate",
+        json={
+            "projectId": created["id"],
+            "generationType": "GALLERY_REFERENCE",
+            "selectedPoseIds": [pose.id],
+            "batchSize": 1,
+        },
+        headers=owner.headers,
+    )
+    assert queued.status_code == 202, queued.text
     response = await client.delete(f"{P}/projects/{created['id']}", headers=owner.headers)
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "CONFLICT"
     assert response.json()["error"]["details"] == {"activeGenerations": 1}
     assert await stored_project(db, created["id"]) is not None
+    listed = (await client.get(f"{P}/projects", headers=owner.headers)).json()["projects"]
+    assert [(item["totalGenerations"], item["totalPosesGenerated"]) for item in listed] == [(1, 0)]
+    detail = (await client.get(f"{P}/projects/{created['id']}", headers=owner.headers)).json()["project"]
+    assert [item["id"] for item in detail["generations"]] == [queued.json()["generationId"]]
 
 
 async def test_avatar_upload_links_and_downloads(

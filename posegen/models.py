@@ -4,7 +4,7 @@ for Alembic and for the drift check."""
 from posegen.audit.models import AuditEntry
 from posegen.auth.models import User
 from posegen.credits.models import CreditAccount, CreditEntry, UnlimitedUsage
-from posegen.generation.models import GeneratedPose, Generation, GenerationEvent
+from posegen.generation.models import BackgroundChange, GeneratedPose, Generation, GenerationEvent
 from posegen.kit.orm import Base
 from posegen.library.models import Pose, PoseCategory, PoseFavorite, PoseRequest, PoseRequestVote, PoseTag
 from posegen.projects.models import Project, Upload
@@ -14,6 +14,7 @@ metadata = Base.metadata
 
 __all__ = [
     "AuditEntry",
+    "BackgroundChange",
     "CreditAccount",
     "CreditEntry",
     "GeneratedPose",

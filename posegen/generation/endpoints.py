@@ -8,16 +8,18 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import Field
 
 from posegen.auth.dependencies import CurrentUser
 from posegen.config import Settings
 from posegen.db import Session, after_commit
 from posegen.engines.registry import EngineRegistry
 from posegen.errors import ValidationFailed
-from posegen.generation import manage, service, stats
+from posegen.generation import backgrounds, exports, manage, service, stats
 from posegen.generation.exports import delete_files, zip_entries
 from posegen.generation.models import GenerationStatus, PoseStatus
 from posegen.generation.schemas import (
+    BackgroundOptions,
     GenerateAccepted,
     GenerateRequest,
     GenerationDetail,
@@ -30,6 +32,7 @@ from posegen.generation.views import generation_out, pose_out, progress
 from posegen.imaging.presets import resolve_preset
 from posegen.imaging.zipstream import zip_stream
 from posegen.kit.pagination import PageRequest, page_params
+from posegen.kit.schemas import Schema
 from posegen.kit.tasks import background
 from posegen.storage.endpoints import StorageDep
 from posegen.work.queue import queue_position
@@ -201,4 +204,33 @@ async def export_zip(
         body(),
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="poses-{generation.id}.zip"'},
+    )
+
+
+class ExportRequest(Schema):
+    format: str = Field(min_length=1, max_length=40)
+
+
+@router.post("/poses/{pose_id}/regenerate-export")
+async def regenerate_export(
+    pose_id: str, body: ExportRequest, user: CurrentUser, session: Session, storage: StorageDep
+) -> dict[str, str]:
+    """Render one export of a finished pose again (free)."""
+    key, storage_key = await exports.regenerate_export(session, storage, user.id, pose_id, body.format)
+    return {"format": key, "exportUrl": storage.url(storage_key)}
+
+
+@router.post("/poses/{pose_id}/background", status_code=status.HTTP_202_ACCEPTED)
+async def change_background(
+    pose_id: str,
+    body: BackgroundOptions,
+    request: Request,
+    user: CurrentUser,
+    session: Session,
+    settings: SettingsDep,
+    engines: Engines,
+) -> dict[str, object]:
+    """Give a finished pose a new background: charged now, refunded if it fails."""
+    return await backgrounds.request_change(
+        session, settings, engines.get, user, pose_id, body, lambda: _wake(request)
     )

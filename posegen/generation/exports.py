@@ -7,11 +7,16 @@ from collections.abc import AsyncIterator, Sequence
 
 import structlog
 from PIL import Image
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
-from posegen.generation.models import GeneratedPose
+from posegen.db import after_commit
+from posegen.errors import Conflict, NotFound, ValidationFailed
+from posegen.generation.models import GeneratedPose, PoseStatus
 from posegen.imaging.exports import render_export
-from posegen.imaging.presets import ExportPreset
+from posegen.imaging.presets import ExportPreset, resolve_preset
+from posegen.kit.ids import new_id
+from posegen.kit.tasks import background
 from posegen.storage.base import FileMissing, Storage
 
 log = structlog.get_logger(__name__)
@@ -62,3 +67,30 @@ async def delete_files(storage: Storage, keys: Sequence[str]) -> None:
             await storage.delete(key)
         except Exception:
             log.exception("file_delete_failed", key=key)
+
+
+async def regenerate_export(
+    session: AsyncSession, storage: Storage, user_id: str, pose_id: str, format_key: str
+) -> tuple[str, str]:
+    """Render one export of a finished pose again from its original; (preset key, storage key)."""
+    preset = resolve_preset(format_key)
+    if preset is None:
+        raise ValidationFailed(f"format: unknown format {format_key!r}", field="format")
+    pose = await session.get(GeneratedPose, pose_id)
+    if pose is None or pose.user_id != user_id:
+        raise NotFound("Pose not found")
+    if pose.status != PoseStatus.COMPLETED.value or pose.image_key is None:
+        raise Conflict("Only a completed pose has exports")
+    if preset.key == "original":
+        return preset.key, pose.image_key
+    box = pose.figure_box
+    focus = (box[0], box[1], box[2], box[3]) if box and len(box) == 4 else None
+    data = await run_in_threadpool(_render, await storage.get(pose.image_key), preset, focus)
+    key = f"generations/{pose.generation_id}/{pose.id}/exports/{new_id()}-{preset.key}.{preset.extension}"
+    await storage.put(key, data)
+    old = (pose.export_keys or {}).get(preset.key)
+    pose.export_keys = {**(pose.export_keys or {}), preset.key: key}
+    await session.flush()
+    if old and old != key:
+        after_commit(session, lambda: background(delete_files(storage, [old])))
+    return preset.key, key

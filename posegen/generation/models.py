@@ -190,3 +190,43 @@ class GenerationEvent(Base):
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     created_at: Mapped[datetime] = created_at_column()
+
+
+class BackgroundChange(Base):
+    """A paid background change of one finished pose: its own unit of work and charge."""
+
+    __tablename__ = "background_changes"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_values(PoseStatus)})", name="status"),
+        Index("ix_background_changes_status_available_at", "status", "available_at"),
+        Index("ix_background_changes_pose_id", "pose_id"),
+    )
+
+    id: Mapped[str] = id_column()
+    pose_id: Mapped[str] = mapped_column(
+        _ID, ForeignKey("generated_poses.id", ondelete="CASCADE"), nullable=False
+    )
+    generation_id: Mapped[str] = mapped_column(
+        _ID, ForeignKey("generations.id", ondelete="CASCADE"), nullable=False
+    )
+    user_id: Mapped[str] = mapped_column(_ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    mode: Mapped[str] = mapped_column(String(16), nullable=False)
+    prompt: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    color: Mapped[str | None] = mapped_column(String(7), nullable=True)
+    upload_id: Mapped[str | None] = mapped_column(
+        _ID, ForeignKey("uploads.id", ondelete="SET NULL"), nullable=True
+    )
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=PoseStatus.QUEUED.value)
+    cost: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    quota_day: Mapped[date | None] = mapped_column(Date, nullable=True)
+    refunded: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=3)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    error_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    error_message: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = created_at_column()
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = updated_at_column()

@@ -16,6 +16,7 @@ from posegen.kit.time import utcnow
 from posegen.library import repository as library
 from posegen.library.models import PoseRequest, PoseRequestVote, RequestStatus
 from posegen.library.schemas import PoseRequestCreate, PoseRequestOut, RequestStats
+from posegen.projects.uploads import get_owned_upload
 
 # The only moves a request can make; anything else is a 409.
 TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
@@ -32,14 +33,18 @@ async def create(session: AsyncSession, user: User, body: PoseRequestCreate) -> 
     if body.category_id is not None and await library.category(session, body.category_id) is None:
         raise ValidationFailed("categoryId: no such category", field="categoryId")
     if body.reference_upload_id is not None:
-        # Uploads are private to their owner; until the caller owns one with this id it names nothing.
-        raise ValidationFailed("referenceUploadId: no such upload", field="referenceUploadId")
+        # Uploads are private to their owner: another user's upload id names nothing.
+        try:
+            await get_owned_upload(session, user.id, body.reference_upload_id)
+        except NotFound as exc:
+            raise ValidationFailed("referenceUploadId: no such upload", field="referenceUploadId") from exc
     request = PoseRequest(
         user_id=user.id,
         pose_name=body.pose_name,
         description=body.description,
         category_id=body.category_id,
         use_case=body.use_case,
+        reference_upload_id=body.reference_upload_id,
     )
     session.add(request)
     await session.flush()

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from posegen.generation.models import GeneratedPose, Generation, PoseStatus
+from posegen.generation.models import BackgroundChange, GeneratedPose, Generation, PoseStatus
 from posegen.kit.orm import upsert
 from posegen.work.models import QueueState, Worker
 
@@ -139,3 +139,47 @@ async def queue_position(session: AsyncSession, before: datetime) -> int:
         .where(GeneratedPose.status == PoseStatus.QUEUED.value, GeneratedPose.created_at < before)
     )
     return int(value or 0)
+
+
+async def claim_background(
+    session: AsyncSession, worker_id: str, engines: Collection[str], now: datetime, lease_seconds: float
+) -> BackgroundChange | None:
+    """Take the next background change whose pose's engine this worker can run."""
+    if not engines or await is_paused(session):
+        return None
+    query = (
+        select(BackgroundChange.id)
+        .join(GeneratedPose, GeneratedPose.id == BackgroundChange.pose_id)
+        .where(
+            or_(
+                and_(
+                    BackgroundChange.status == PoseStatus.QUEUED.value, BackgroundChange.available_at <= now
+                ),
+                and_(
+                    BackgroundChange.status == PoseStatus.RUNNING.value,
+                    BackgroundChange.lease_expires_at < now,
+                    BackgroundChange.attempts < BackgroundChange.max_attempts,
+                ),
+            ),
+            GeneratedPose.engine.in_(engines),
+        )
+        .order_by(BackgroundChange.created_at)
+        .limit(1)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=BackgroundChange, skip_locked=True)
+    change_id = await session.scalar(query)
+    if change_id is None:
+        return None
+    result = await session.execute(
+        update(BackgroundChange)
+        .where(BackgroundChange.id == change_id)
+        .values(
+            status=PoseStatus.RUNNING.value,
+            lease_owner=worker_id,
+            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            attempts=BackgroundChange.attempts + 1,
+        )
+        .returning(BackgroundChange)
+    )
+    return result.scalar_one()

@@ -19,6 +19,7 @@ from posegen.generation.models import (
 )
 from posegen.kit.orm import upsert
 from posegen.work import outcomes
+from posegen.work.background_work import dead_letter_expired
 from posegen.work.models import QueueState
 from posegen.work.queue import QUEUE_STATE_ID
 
@@ -66,6 +67,9 @@ async def reconcile(db: Database, now: datetime) -> RecoveryRun:
                 f"lease expired after {pose.attempts} attempts",
             )
             dead_lettered += outcome is not None
+
+    async with db.session() as session:
+        dead_lettered += await dead_letter_expired(session, now)
 
     async with db.session() as session:
         stranded = await session.scalars(

@@ -28,13 +28,14 @@ from posegen.config import Settings
 from posegen.db import Database, after_commit
 from posegen.engines.base import BackgroundSpec, Engine, EngineError, ErrorCode, Quality, RenderRequest
 from posegen.engines.flux.prompt import NEGATIVE_PROMPT
-from posegen.generation.models import GeneratedPose, Generation, PoseStatus
+from posegen.generation.models import BackgroundChange, GeneratedPose, Generation, PoseStatus
 from posegen.imaging.backgrounds import parse_hex_color
 from posegen.kit.ids import new_id
 from posegen.kit.time import utcnow
 from posegen.projects.models import Project, Upload
 from posegen.storage.base import Storage
 from posegen.work import outcomes, queue
+from posegen.work.background_work import run_change
 from posegen.work.postprocess import Processed, process
 from posegen.work.reconciler import reconcile
 from posegen.work.retry import delay_seconds
@@ -130,9 +131,17 @@ class Worker:
         while not stop.is_set():
             try:
                 pose = await self.claim()
+                change = None if pose is not None else await self.claim_background()
             except Exception:
                 log.exception("claim_failed", worker_id=self.id)
-                pose = None
+                pose = change = None
+            if change is not None:
+                self.busy += 1
+                try:
+                    await run_change(self, change)
+                finally:
+                    self.busy -= 1
+                continue
             if pose is None:
                 self.wake.clear()
                 waiter = asyncio.create_task(self.wake.wait())
@@ -164,6 +173,12 @@ class Worker:
                 await outcomes.mark_started(session, generation)
             return pose
 
+    async def claim_background(self) -> BackgroundChange | None:
+        async with self.db.session() as session:
+            return await queue.claim_background(
+                session, self.id, self.available_engines(), utcnow(), self.settings.work.lease_seconds
+            )
+
     # -- one pose --------------------------------------------------------------------------
 
     async def process(self, pose: GeneratedPose) -> None:
@@ -171,7 +186,7 @@ class Worker:
         renewer = asyncio.create_task(self._renew(pose))
         written: list[str] = []
         try:
-            generation, request = await self._prepare(pose)
+            generation, request = await self.prepare(pose)
             if generation.cancel_requested:
                 raise Canceled
             engine = self.engines[pose.engine]
@@ -180,25 +195,25 @@ class Worker:
                 process, result.image, result.pixel_points, list(generation.export_formats)
             )
             keys = pose_keys(pose, list(generation.export_formats))
-            written = await self._store(keys, processed)
+            written = await self.store(keys, processed)
             if renewer.done() and renewer.result() is False:
                 raise LeaseLost
             await self._complete(pose, generation, keys, processed, started)
         except Canceled:
             await self._finish_canceled(pose)
-            await self._delete(written)
+            await self.delete(written)
         except LeaseLost:
             log.warning("lease_lost", pose_id=pose.id, worker_id=self.id)
-            await self._delete(written)
+            await self.delete(written)
         except EngineError as error:
-            await self._delete(written)
+            await self.delete(written)
             await self._failed(pose, error)
         except OSError as error:
-            await self._delete(written)
+            await self.delete(written)
             await self._failed(pose, EngineError(ErrorCode.STORAGE_ERROR, str(error), retryable=True))
         except Exception as error:
             log.exception("pose_failed_unexpectedly", pose_id=pose.id)
-            await self._delete(written)
+            await self.delete(written)
             await self._failed(pose, EngineError(ErrorCode.INTERNAL, type(error).__name__, retryable=True))
         finally:
             renewer.cancel()
@@ -212,7 +227,7 @@ class Worker:
                 if not await queue.renew(session, pose.id, self.id, utcnow(), lease):
                     return False
 
-    async def _prepare(self, pose: GeneratedPose) -> tuple[Generation, RenderRequest]:
+    async def prepare(self, pose: GeneratedPose) -> tuple[Generation, RenderRequest]:
         async with self.db.session(write=False) as session:
             generation = await session.get(Generation, pose.generation_id)
             assert generation is not None
@@ -222,7 +237,9 @@ class Worker:
                 if generation.background_upload_id
                 else None
             )
-        background = await self._background(generation, upload)
+        background = await self.background_spec(
+            generation.background_mode, generation.background_color, generation.background_prompt, upload
+        )
         points = [(float(x), float(y), float(c)) for x, y, c in pose.keypoints["points"]]
         request = RenderRequest(
             points=points,
@@ -242,19 +259,21 @@ class Worker:
         )
         return generation, request
 
-    async def _background(self, generation: Generation, upload: Upload | None) -> BackgroundSpec | None:
-        mode = generation.background_mode
-        if mode == "solid_color" and generation.background_color:
-            return BackgroundSpec("solid_color", color=parse_hex_color(generation.background_color))
+    async def background_spec(
+        self, mode: str | None, color: str | None, prompt: str | None, upload: Upload | None
+    ) -> BackgroundSpec | None:
+        """The background a render gets (an uploaded image is decoded here, once per pose)."""
+        if mode == "solid_color" and color:
+            return BackgroundSpec("solid_color", color=parse_hex_color(color))
         if mode == "upload" and upload is not None:
             data = await self.storage.get(upload.storage_key)
             image = await run_in_threadpool(lambda: Image.open(io.BytesIO(data)).convert("RGB"))
             return BackgroundSpec("upload", image=image)
         if mode == "ai_generate":
-            return BackgroundSpec("ai_generate", prompt=generation.background_prompt)
+            return BackgroundSpec("ai_generate", prompt=prompt)
         return None
 
-    async def _store(self, keys: dict[str, str], processed: Processed) -> list[str]:
+    async def store(self, keys: dict[str, str], processed: Processed) -> list[str]:
         files: list[tuple[str, bytes, str]] = [
             (keys["image"], processed.image_png, "image/png"),
             (keys["thumbnail"], processed.thumbnail_webp, "image/webp"),
@@ -268,7 +287,7 @@ class Worker:
             written.append(key)
         return written
 
-    async def _delete(self, keys: list[str]) -> None:
+    async def delete(self, keys: list[str]) -> None:
         for key in keys:
             try:
                 await self.storage.delete(key)
@@ -303,14 +322,14 @@ class Worker:
             applied = await outcomes.complete(session, pose, self.id, fields)
             if applied is None:
                 raise LeaseLost
-            self._notify(session)
+            self.notify(session)
 
     async def _finish_canceled(self, pose: GeneratedPose) -> None:
         async with self.db.session() as session:
             await outcomes.end(
                 session, pose, PoseStatus.CANCELED, "CANCELED", "canceled by the user", worker_id=self.id
             )
-            self._notify(session)
+            self.notify(session)
 
     async def _failed(self, pose: GeneratedPose, error: EngineError) -> None:
         log.info("pose_attempt_failed", pose_id=pose.id, code=error.code.value, retryable=error.retryable)
@@ -329,9 +348,9 @@ class Worker:
                 await outcomes.end(
                     session, pose, PoseStatus.FAILED, error.code.value, error.message, worker_id=self.id
                 )
-            self._notify(session)
+            self.notify(session)
 
-    def _notify(self, session: AsyncSession) -> None:
+    def notify(self, session: AsyncSession) -> None:
         """Tell listeners (the event bus) once this session's changes are committed."""
         if self._on_commit is not None:
             after_commit(session, self._on_commit)

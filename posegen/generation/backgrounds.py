@@ -1,0 +1,93 @@
+"""`POST /poses/{id}/background`: a paid background change of one finished pose, queued as work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from posegen.auth.models import User
+from posegen.config import Settings
+from posegen.credits import repository as credits
+from posegen.credits.service import pay
+from posegen.db import after_commit
+from posegen.engines.base import Engine
+from posegen.errors import Conflict, NotFound, ValidationFailed
+from posegen.generation.models import BackgroundChange, GeneratedPose, PoseStatus
+from posegen.generation.schemas import BackgroundOptions
+from posegen.kit.time import utcnow
+from posegen.projects.uploads import get_owned_upload
+
+REFERENCE = "background_change"
+
+
+async def request_change(
+    session: AsyncSession,
+    settings: Settings,
+    engines: Callable[[str], Engine | None],
+    user: User,
+    pose_id: str,
+    body: BackgroundOptions,
+    wake: Callable[[], None],
+) -> dict[str, object]:
+    """Charge for and queue a background change; refunded if it fails."""
+    pose = await session.get(GeneratedPose, pose_id)
+    if pose is None or pose.user_id != user.id:
+        raise NotFound("Pose not found")
+    if pose.status != PoseStatus.COMPLETED.value:
+        raise Conflict("Only a completed pose can get a new background")
+    engine = engines(pose.engine)
+    if engine is None or body.background_mode not in engine.background_modes:
+        raise ValidationFailed(
+            f"backgroundMode: {pose.engine} cannot do {body.background_mode} backgrounds",
+            field="backgroundMode",
+        )
+    if body.background_upload_id is not None:
+        try:
+            await get_owned_upload(session, user.id, body.background_upload_id)
+        except NotFound as exc:
+            raise ValidationFailed("backgroundUploadId: no such upload", field="backgroundUploadId") from exc
+    open_changes = await session.scalar(
+        select(func.count())
+        .select_from(BackgroundChange)
+        .where(
+            BackgroundChange.pose_id == pose.id,
+            BackgroundChange.status.in_([PoseStatus.QUEUED.value, PoseStatus.RUNNING.value]),
+        )
+    )
+    if open_changes:
+        raise Conflict("A background change of this pose is already under way")
+    change = BackgroundChange(
+        pose_id=pose.id,
+        generation_id=pose.generation_id,
+        user_id=user.id,
+        mode=body.background_mode,
+        prompt=body.background_prompt,
+        color=body.background_color,
+        upload_id=body.background_upload_id,
+        max_attempts=settings.work.max_attempts,
+    )
+    session.add(change)
+    await session.flush()
+    payment = await pay(
+        session,
+        user,
+        poses=1,
+        credits=settings.pricing.background_change,
+        now=utcnow(),
+        reason="background change",
+        reference_type=REFERENCE,
+        reference_id=change.id,
+    )
+    change.cost = payment.credits
+    change.quota_day = payment.quota_day
+    await session.flush()
+    after_commit(session, wake)
+    return {
+        "poseId": pose.id,
+        "backgroundChangeId": change.id,
+        "status": "queued",
+        "creditCharged": payment.credits,
+        "creditBalance": await credits.balance(session, user.id),
+    }

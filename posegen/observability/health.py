@@ -9,15 +9,20 @@ from typing import Literal
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from posegen import __version__
 from posegen.db import database_of
+from posegen.generation.models import GeneratedPose, PoseStatus
 from posegen.kit.schemas import Schema
+from posegen.kit.time import utcnow
+from posegen.work.queue import is_paused
 
 log = structlog.get_logger(__name__)
 
 CHECK_TIMEOUT_SECONDS = 2.0
+QUEUE_DEPTH_CRITICAL = 500
+OLDEST_QUEUED_CRITICAL_SECONDS = 15 * 60
 
 CheckStatus = Literal["ok", "degraded", "down", "not_configured"]
 Overall = Literal["healthy", "degraded", "unhealthy"]
@@ -59,22 +64,62 @@ async def _database(request: Request) -> Check:
 
 
 def _overall(checks: HealthChecks) -> Overall:
-    if checks.database.status == "down":
+    if checks.database.status == "down" or checks.storage.status == "down":
         return "unhealthy"
     statuses = {checks.redis.status, checks.storage.status, checks.engines.status, checks.queue.status}
     return "degraded" if statuses & {"down", "degraded"} else "healthy"
 
 
+async def _storage(request: Request) -> Check:
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            await request.app.state.storage.exists("health/probe")
+    except Exception as exc:  # unreachable storage: the reason goes to the log only
+        log.warning("health_storage_down", error=type(exc).__name__)
+        return Check(status="down", message="storage unreachable")
+    return Check(status="ok", latency_ms=round((time.perf_counter() - started) * 1000, 2))
+
+
+def _engines(request: Request) -> Check:
+    registry = request.app.state.engines
+    default = request.app.state.settings.engines.default
+    available = sorted(name for name, engine in registry.engines.items() if engine.available())
+    if default not in available:
+        return Check(status="degraded", message=f"default engine {default} unavailable")
+    return Check(status="ok", message=f"available: {', '.join(available)}")
+
+
+async def _queue(request: Request) -> Check:
+    try:
+        async with database_of(request).session(write=False) as session:
+            depth, oldest = (
+                await session.execute(
+                    select(func.count(), func.min(GeneratedPose.created_at)).where(
+                        GeneratedPose.status == PoseStatus.QUEUED.value
+                    )
+                )
+            ).one()
+            paused = await is_paused(session)
+    except Exception as exc:
+        log.warning("health_queue_unknown", error=type(exc).__name__)
+        return Check(status="down", message="queue unreadable")
+    age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
+    message = f"depth {depth}, oldest {round(age)} s" + (", paused" if paused else "")
+    # DATA.md's critical thresholds: > 500 queued or a pose waiting over 15 minutes.
+    degraded = paused or depth > QUEUE_DEPTH_CRITICAL or age > OLDEST_QUEUED_CRITICAL_SECONDS
+    return Check(status="degraded" if degraded else "ok", message=message)
+
+
 @router.get("/health", response_model=Health)
 async def health(request: Request) -> JSONResponse:
     """Service health: 200 when healthy or degraded, 503 when unhealthy."""
-    not_configured = Check(status="not_configured")
     checks = HealthChecks(
         database=await _database(request),
-        redis=not_configured,
-        storage=not_configured,
-        engines=not_configured,
-        queue=not_configured,
+        redis=Check(status="not_configured"),
+        storage=await _storage(request),
+        engines=_engines(request),
+        queue=await _queue(request),
     )
     result = Health(status=_overall(checks), checks=checks, version=__version__)
     return JSONResponse(

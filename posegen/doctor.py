@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.credits import invariants as credit_invariants
-from posegen.generation import invariants as generation_invariants
 from posegen.db import Database
+from posegen.generation import invariants as generation_invariants
 
 Check = Callable[[AsyncSession], Awaitable[list[str]]]
 

@@ -61,3 +61,43 @@ async def test_gallery_generation_completes_with_images_and_exports(
                 assert decoded.size == size
                 assert decoded.format == "JPEG"
     assert all(finding.ok for finding in await examine(db))
+
+
+async def test_lists_results_stats_and_engines(
+    client: httpx.AsyncClient, db: Database, settings: Settings, database_url: str
+) -> None:
+    world = await scene(db, settings)
+    body = {
+        "projectId": world.project.id,
+        "generationType": "TEXT_DESCRIPTION",
+        "textPrompt": "a relaxed standing pose",
+        "variationCount": 3,
+        "quality": "draft",
+    }
+    accepted = (await submit(client, world.headers, body)).json()
+    listed = (
+        await client.get(f"{P}/generations", params={"projectId": world.project.id}, headers=world.headers)
+    ).json()
+    assert [item["id"] for item in listed["generations"]] == [accepted["generationId"]]
+    assert listed["generations"][0]["status"] == "queued"
+    assert (
+        await client.get(f"{P}/generations/{accepted['generationId']}/results", headers=world.headers)
+    ).json()["results"] == []
+    async with running_worker(database_url, settings):
+        await wait_finished(db, accepted["generationId"])
+    results = (
+        await client.get(f"{P}/generations/{accepted['generationId']}/results", headers=world.headers)
+    ).json()
+    assert [pose["variationKey"] for pose in results["results"]] == ["text-v1", "text-v2", "text-v3"]
+    assert results["generation"]["successCount"] == 3
+    stats = (await client.get(f"{P}/stats", headers=world.headers)).json()
+    assert stats["totalPosesGenerated"] == 3
+    assert stats["totalProjects"] == 1
+    assert stats["recentGenerations"] == 1
+    assert stats["creditUsage"]["totalSpent"] == 45
+    assert sum(pose["usageCount"] for pose in stats["topUsedPoses"]) == 3
+    engines = (await client.get(f"{P}/engines", headers=world.headers)).json()["engines"]
+    by_name = {engine["name"]: engine for engine in engines}
+    assert by_name["mannequin"]["available"] is True
+    assert by_name["flux"]["available"] is False  # no token configured
+    assert "sleep" not in by_name

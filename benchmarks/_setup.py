@@ -347,8 +347,11 @@ def cpu_report(before: CpuSnapshot, after: CpuSnapshot, poses: int | None = None
     workers = (after.workers - before.workers) / _TICK
     postgres = (after.postgres - before.postgres) / _TICK
     own = after.own - before.own
+    stack = workers + postgres + own
     report: dict[str, Any] = {
         "wall_s": round(wall, 2),
+        # CPU of what is measured (worker processes + PostgreSQL + this process), in cores.
+        "stack_cores_used": round(stack / wall, 2) if wall else None,
         "machine_busy_fraction": round(busy / total, 3) if total else None,
         "cpu_s": {
             "machine": round(busy, 2),
@@ -491,6 +494,7 @@ async def wait_terminal(
     *,
     within: float,
     check: Callable[[], None] | None = None,
+    poll: float = POLL_SECONDS,
 ) -> None:
     """Until every generation in `generation_ids` has a terminal status (polling every 20 ms)."""
     deadline = time.monotonic() + within
@@ -508,7 +512,7 @@ async def wait_terminal(
             check()
         if time.monotonic() > deadline:
             raise TimeoutError(f"{len(wanted) - int(done or 0)} generations still running after {within} s")
-        await asyncio.sleep(POLL_SECONDS)
+        await asyncio.sleep(poll)
 
 
 @dataclass(frozen=True)

@@ -33,10 +33,11 @@ import PIL
 from PIL import Image
 
 from posegen.imaging.exports import Box, Outputs, cover_crop_box, render_outputs, thumbnail_size
-from posegen.imaging.geometry import Point, figure_box
+from posegen.imaging.geometry import figure_box
 from posegen.imaging.mannequin import render_mannequin
 from posegen.imaging.presets import PRESETS, ExportPreset
 from posegen.imaging.thumbnails import THUMBNAIL_QUALITY
+from posegen.kit.openpose import Point
 
 SIZE = 1024
 RENDER_RUNS = 15

@@ -9,7 +9,8 @@ from typing import Literal, Protocol
 
 from PIL import Image
 
-Point = tuple[float, float, float]
+from posegen.kit.openpose import Point
+
 Quality = Literal["draft", "standard", "pro"]
 
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-Point = tuple[float, float, float]
+from posegen.kit.openpose import Point
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "sit": ("sitting", "seated", "chair"),

@@ -12,41 +12,32 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-Point = tuple[float, float, float]
+from posegen.kit.openpose import (
+    KEYPOINT_COUNT,
+    L_ANKLE,
+    L_EAR,
+    L_ELBOW,
+    L_EYE,
+    L_HIP,
+    L_KNEE,
+    L_SHOULDER,
+    L_WRIST,
+    NECK,
+    NOSE,
+    R_ANKLE,
+    R_EAR,
+    R_ELBOW,
+    R_EYE,
+    R_HIP,
+    R_KNEE,
+    R_SHOULDER,
+    R_WRIST,
+    Point,
+)
+
 XY = tuple[float, float]
 _PointLookup = Callable[[int], XY | None]
-
-KEYPOINT_COUNT = 18
-
-# Keypoint indices, COCO-18 order.
-NOSE, NECK = 0, 1
-R_SHOULDER, R_ELBOW, R_WRIST = 2, 3, 4
-L_SHOULDER, L_ELBOW, L_WRIST = 5, 6, 7
-R_HIP, R_KNEE, R_ANKLE = 8, 9, 10
-L_HIP, L_KNEE, L_ANKLE = 11, 12, 13
-R_EYE, L_EYE, R_EAR, L_EAR = 14, 15, 16, 17
 FACE = (NOSE, R_EYE, L_EYE, R_EAR, L_EAR)
-
-# The 17 limbs of the OpenPose body model, in the order that fixes their control-map colours.
-LIMBS: tuple[tuple[int, int], ...] = (
-    (1, 2),
-    (1, 5),
-    (2, 3),
-    (3, 4),
-    (5, 6),
-    (6, 7),
-    (1, 8),
-    (8, 9),
-    (9, 10),
-    (1, 11),
-    (11, 12),
-    (12, 13),
-    (1, 0),
-    (0, 14),
-    (14, 16),
-    (0, 15),
-    (15, 17),
-)
 
 
 def is_present(point: Point) -> bool:

@@ -21,7 +21,6 @@ from PIL import Image, ImageDraw
 from posegen.imaging.backgrounds import Background, SolidBackground, render_background
 from posegen.imaging.geometry import (
     BodyPart,
-    Point,
     Transform,
     body_parts,
     body_unit,
@@ -30,6 +29,7 @@ from posegen.imaging.geometry import (
     validate_points,
     validate_size,
 )
+from posegen.kit.openpose import Point
 
 RGB = tuple[int, int, int]
 _Disc = tuple[float, float, float]  # x, y, radius in layer pixels

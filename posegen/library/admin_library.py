@@ -12,6 +12,7 @@ from posegen.audit import service as audit
 from posegen.auth.models import User
 from posegen.errors import Conflict, NotFound, ValidationFailed
 from posegen.kit.ids import new_id
+from posegen.kit.openpose import Point
 from posegen.kit.text import slugify
 from posegen.library import assets, keypoint_import, repository
 from posegen.library.models import Pose, PoseCategory, PoseSource
@@ -28,7 +29,7 @@ from posegen.library.skeleton import plausibility_problems
 from posegen.storage.base import Storage
 
 
-def _keypoints(body: PoseCreate) -> list[keypoint_import.Point]:
+def _keypoints(body: PoseCreate) -> list[Point]:
     if body.keypoints is not None:
         points = keypoint_import.from_points(body.keypoints)
     else:

@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from posegen.imaging.control_map import render_control_map
 from posegen.imaging.mannequin import render_mannequin
 from posegen.imaging.thumbnails import encode_png, encode_webp, thumbnail
+from posegen.kit.openpose import Point
 from posegen.storage.base import Storage
 
 PREVIEW_SIZE = 1024
 # Raise when the renderers change, so `posegen seed` renders every pose again.
 RENDER_VERSION = 1
-
-Point = tuple[float, float, float]
 
 
 @dataclass(frozen=True)

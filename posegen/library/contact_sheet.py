@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw, ImageFont
 
 from posegen.imaging.mannequin import render_mannequin
+from posegen.kit.openpose import Point
 
-Point = tuple[float, float, float]
 LABEL_HEIGHT = 34
 BACKGROUND = (250, 250, 252)
 INK = (40, 40, 48)

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from posegen.errors import ValidationFailed
+from posegen.kit.openpose import Point
 
-Point = tuple[float, float, float]
 ABSENT: Point = (0.0, 0.0, 0.0)
 COUNT = 18
 

@@ -16,53 +16,30 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from posegen.kit.openpose import (
+    KEYPOINT_NAMES,
+    L_ANKLE,
+    L_EAR,
+    L_ELBOW,
+    L_EYE,
+    L_HIP,
+    L_KNEE,
+    L_SHOULDER,
+    L_WRIST,
+    LIMBS,
+    NECK,
+    NOSE,
+    R_ANKLE,
+    R_EAR,
+    R_ELBOW,
+    R_EYE,
+    R_HIP,
+    R_KNEE,
+    R_SHOULDER,
+    R_WRIST,
+    Point,
+)
 from posegen.library.taxonomy import Framing
-
-KEYPOINT_NAMES: tuple[str, ...] = (
-    "nose",
-    "neck",
-    "right_shoulder",
-    "right_elbow",
-    "right_wrist",
-    "left_shoulder",
-    "left_elbow",
-    "left_wrist",
-    "right_hip",
-    "right_knee",
-    "right_ankle",
-    "left_hip",
-    "left_knee",
-    "left_ankle",
-    "right_eye",
-    "left_eye",
-    "right_ear",
-    "left_ear",
-)
-
-LIMBS: tuple[tuple[int, int], ...] = (
-    (1, 2),
-    (1, 5),
-    (2, 3),
-    (3, 4),
-    (5, 6),
-    (6, 7),
-    (1, 8),
-    (8, 9),
-    (9, 10),
-    (1, 11),
-    (11, 12),
-    (12, 13),
-    (1, 0),
-    (0, 14),
-    (14, 16),
-    (0, 15),
-    (15, 17),
-)
-
-NOSE, NECK = 0, 1
-R_SHOULDER, R_ELBOW, R_WRIST, L_SHOULDER, L_ELBOW, L_WRIST = 2, 3, 4, 5, 6, 7
-R_HIP, R_KNEE, R_ANKLE, L_HIP, L_KNEE, L_ANKLE = 8, 9, 10, 11, 12, 13
-R_EYE, L_EYE, R_EAR, L_EAR = 14, 15, 16, 17
 
 # Each right-side point with its left-side counterpart, for mirroring a pose.
 MIRROR_PAIRS: tuple[tuple[int, int], ...] = (
@@ -76,7 +53,6 @@ MIRROR_PAIRS: tuple[tuple[int, int], ...] = (
     (R_EAR, L_EAR),
 )
 
-Point = tuple[float, float, float]
 Vec = tuple[float, float, float]
 Angles = tuple[float, float]
 

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from posegen.engines.base import Point
 from posegen.imaging.control_map import render_control_map
 from posegen.imaging.exports import render_outputs
 from posegen.imaging.geometry import Transform, figure_box
 from posegen.imaging.thumbnails import encode_png
+from posegen.kit.openpose import Point
 
 Box = tuple[int, int, int, int]
 _IDENTITY = Transform(1.0, 1.0, 0.0, 0.0)

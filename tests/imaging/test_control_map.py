@@ -14,7 +14,8 @@ from posegen.imaging.control_map import (
     limb_color,
     render_control_map,
 )
-from posegen.imaging.geometry import LIMBS, Point, Transform, fit_transform, stretch_transform
+from posegen.imaging.geometry import Transform, fit_transform, stretch_transform
+from posegen.kit.openpose import LIMBS, Point
 
 ABSENT: Point = (0.0, 0.0, 0.0)
 

@@ -23,10 +23,11 @@ from posegen.imaging.exports import (
     render_outputs,
     to_srgb,
 )
-from posegen.imaging.geometry import Point, figure_box
+from posegen.imaging.geometry import figure_box
 from posegen.imaging.mannequin import MannequinRender, render_mannequin
 from posegen.imaging.presets import PRESETS, ExportPreset
 from posegen.imaging.thumbnails import encode_jpeg
+from posegen.kit.openpose import Point
 
 ABSENT: Point = (0.0, 0.0, 0.0)
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 
 from posegen.imaging.geometry import (
-    LIMBS,
-    Point,
     Transform,
     body_extent,
     body_parts,
@@ -15,6 +13,7 @@ from posegen.imaging.geometry import (
     fit_transform,
     stretch_transform,
 )
+from posegen.kit.openpose import LIMBS, Point
 
 ABSENT: Point = (0.0, 0.0, 0.0)
 

@@ -15,7 +15,7 @@ from posegen.imaging.backgrounds import (
     SolidBackground,
     render_background,
 )
-from posegen.imaging.geometry import Point, body_parts
+from posegen.imaging.geometry import body_parts
 from posegen.imaging.mannequin import (
     DEFAULT_PALETTE,
     PALETTES,
@@ -23,6 +23,7 @@ from posegen.imaging.mannequin import (
     Palette,
     render_mannequin,
 )
+from posegen.kit.openpose import Point
 
 ABSENT: Point = (0.0, 0.0, 0.0)
 FLAT = [0.0] * 18

@@ -10,10 +10,7 @@ from collections import Counter
 
 import pytest
 
-from posegen.library import poses as library
-from posegen.library.poses import POSES, PoseSpec
-from posegen.library.skeleton import (
-    ABSENT,
+from posegen.kit.openpose import (
     L_ANKLE,
     L_ELBOW,
     L_HIP,
@@ -29,10 +26,10 @@ from posegen.library.skeleton import (
     R_SHOULDER,
     R_WRIST,
     Point,
-    mirrored,
-    plausibility_problems,
-    pose_distance,
 )
+from posegen.library import poses as library
+from posegen.library.poses import POSES, PoseSpec
+from posegen.library.skeleton import ABSENT, mirrored, plausibility_problems, pose_distance
 from posegen.library.taxonomy import SUBCATEGORY_SLUGS, Framing, GenderSuitability
 
 BY_NAME = {spec.name: spec for spec in POSES}

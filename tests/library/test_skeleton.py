@@ -6,8 +6,7 @@ import math
 
 import pytest
 
-from posegen.library.skeleton import (
-    ABSENT,
+from posegen.kit.openpose import (
     KEYPOINT_NAMES,
     L_ANKLE,
     L_EAR,
@@ -27,9 +26,12 @@ from posegen.library.skeleton import (
     R_KNEE,
     R_SHOULDER,
     R_WRIST,
+    Point,
+)
+from posegen.library.skeleton import (
+    ABSENT,
     BodyPose,
     Keypoints,
-    Point,
     limb_direction,
     mirrored,
     plausibility_problems,

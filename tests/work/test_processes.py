@@ -19,7 +19,8 @@ from posegen.db import Database
 from posegen.doctor import examine
 from posegen.generation.models import GeneratedPose, GenerationEvent
 from posegen.imaging.control_map import limb_color
-from posegen.imaging.geometry import LIMBS, fit_transform
+from posegen.imaging.geometry import fit_transform
+from posegen.kit.openpose import LIMBS
 from tests.credits.helpers import balance_of, ledger_sum
 from tests.generation.helpers import P, scene, wait_finished
 from tests.work.processes import api_process, process_env, worker_process

@@ -19,12 +19,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import asyncpg
 from pydantic import SecretStr
@@ -55,6 +55,8 @@ from posegen.observability.logging import configure_logging
 from posegen.projects.models import Project
 from posegen.work import queue
 from posegen.work.models import Worker as WorkerRow
+
+T = TypeVar("T")
 
 POSTGRES_URL = os.environ.get("POSEGEN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,6 +95,20 @@ def git_state() -> tuple[str | None, bool | None]:
 
 def cores() -> int | None:
     return os.cpu_count()
+
+
+def run_benchmark(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run `main` on a new event loop; SIGTERM or SIGINT cancel it, so its clean-up still runs."""
+
+    async def guarded() -> T:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, task.cancel)
+        return await main()
+
+    return asyncio.run(guarded())
 
 
 def quiet_logging() -> None:

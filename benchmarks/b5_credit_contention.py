@@ -35,6 +35,7 @@ from _setup import (
     populate,
     postgres_database,
     quiet_logging,
+    run_benchmark,
     scratch_directory,
     sqlite_database,
 )
@@ -158,7 +159,7 @@ async def run() -> dict[str, Any]:
 
 
 def main() -> dict[str, Any]:
-    return asyncio.run(run())
+    return run_benchmark(run)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from _setup import (
     postgres_database,
     quiet_logging,
     rss_kib,
+    run_benchmark,
     scratch_directory,
     submit_gallery,
     wait_terminal,
@@ -135,7 +136,7 @@ async def run() -> dict[str, Any]:
 
 
 def main() -> dict[str, Any]:
-    return asyncio.run(run())
+    return run_benchmark(run)
 
 
 if __name__ == "__main__":

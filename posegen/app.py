@@ -31,6 +31,9 @@ from posegen.observability.health import router as health_router
 from posegen.observability.request_context import RequestContextMiddleware
 from posegen.projects.endpoints import router as projects_router
 from posegen.projects.endpoints import uploads_router
+from posegen.realtime.bus import create_bus
+from posegen.realtime.sse import router as sse_router
+from posegen.realtime.websocket import router as ws_router
 from posegen.storage.endpoints import router as files_router
 from posegen.storage.factory import create_storage, url_signer
 from posegen.work.worker import Worker
@@ -62,6 +65,14 @@ def body_limit_for(settings: Settings) -> Callable[[Scope], int]:
     return limit
 
 
+async def close_sockets(app: FastAPI, grace_seconds: float = 2.0) -> None:
+    """Tell every WebSocket the server is going away (1001) and give them a moment to close."""
+    app.state.going_away.set()
+    deadline = asyncio.get_running_loop().time() + grace_seconds
+    while app.state.sockets and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110 - sockets close on their own tasks
+        await asyncio.sleep(0.02)
+
+
 def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -> FastAPI:
     """The posegen application for `settings` (read from the environment when omitted).
 
@@ -81,6 +92,10 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
         app.state.url_signer = url_signer(settings)
         app.state.storage = create_storage(settings)
         app.state.engines = EngineRegistry.from_settings(settings)
+        app.state.bus = create_bus(settings, app.state.db)
+        app.state.db.event_sink = app.state.bus.publish
+        app.state.sockets = set()
+        app.state.going_away = asyncio.Event()
         worker = (
             Worker(app.state.db, app.state.storage, app.state.engines.engines, settings)
             if embed_worker
@@ -99,17 +114,20 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
                         email=settings.bootstrap.admin_email,
                         password=settings.bootstrap.admin_password.get_secret_value(),
                     )
+            await app.state.bus.start()
             if worker is not None:
                 worker_task = asyncio.create_task(worker.run(stop))
             log.info("started", version=__version__, database=app.state.db.dialect, worker=worker is not None)
             yield
         finally:
+            await close_sockets(app)
             stop.set()
             if worker_task is not None:
                 try:
                     await asyncio.wait_for(worker_task, timeout=SHUTDOWN_GRACE_SECONDS)
                 except TimeoutError:
                     log.warning("worker_stop_timeout")
+            await app.state.bus.stop()
             await app.state.engines.aclose()
             await app.state.storage.aclose()
             await app.state.db.dispose()
@@ -142,6 +160,8 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
     pose_generator.include_router(projects_router)
     pose_generator.include_router(uploads_router)
     pose_generator.include_router(generation_router)
+    pose_generator.include_router(sse_router)
+    pose_generator.include_router(ws_router)
     app.include_router(auth_router)
     app.include_router(credits_router)
     app.include_router(admin_router)

@@ -91,6 +91,7 @@ def worker(
     import signal
 
     from posegen.engines.registry import EngineRegistry
+    from posegen.realtime.bus import create_bus
     from posegen.storage.factory import create_storage
     from posegen.work.worker import Worker
 
@@ -104,6 +105,10 @@ def worker(
         db = Database.from_settings(settings)
         registry = EngineRegistry.from_settings(settings)
         storage = create_storage(settings)
+        # Workers only publish events; API processes deliver them to sockets.
+        bus = create_bus(settings, db, listen=False)
+        await bus.start()
+        db.event_sink = bus.publish
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -111,6 +116,7 @@ def worker(
         try:
             await Worker(db, storage, registry.engines, settings).run(stop)
         finally:
+            await bus.stop()
             await registry.aclose()
             await storage.aclose()
             await db.dispose()

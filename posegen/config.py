@@ -170,6 +170,32 @@ class WorkSettings(BaseModel):
     backoff_max_seconds: float = Field(300.0, ge=0, le=86400, description="Longest retry delay.")
 
 
+class RedisSettings(BaseModel):
+    url: str | None = Field(
+        None,
+        description="Redis URL for cross-process events (scaled profile); empty keeps events in-process.",
+    )
+    channel: str = Field("posegen:events", description="Pub/sub channel that carries generation events.")
+
+
+class RealtimeSettings(BaseModel):
+    auth_timeout_seconds: float = Field(
+        5.0, gt=0, le=60, description="How long a new WebSocket may take to send its auth message."
+    )
+    queue_size: int = Field(
+        256,
+        ge=8,
+        le=100_000,
+        description="Events buffered per socket; a client that falls further behind is closed.",
+    )
+    fallback_poll_seconds: float = Field(
+        0.5,
+        gt=0,
+        le=30,
+        description="How often events are read from the database while Redis is unreachable.",
+    )
+
+
 class LogSettings(BaseModel):
     level: str = Field("INFO", description="Minimum level of log lines written to standard output.")
     json_lines: bool = Field(
@@ -203,6 +229,8 @@ class Settings(BaseSettings):
     pricing: PricingSettings = Field(default_factory=PricingSettings, description="Prices in credits.")
     engines: EngineSettings = Field(default_factory=EngineSettings, description="Image engines.")
     work: WorkSettings = Field(default_factory=WorkSettings, description="Work queue and workers.")
+    redis: RedisSettings = Field(default_factory=RedisSettings, description="Redis (cross-process events).")
+    realtime: RealtimeSettings = Field(default_factory=RealtimeSettings, description="Live updates.")
     log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
 
     @model_validator(mode="after")

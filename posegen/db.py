@@ -23,6 +23,7 @@ from posegen.config import Settings
 
 _WRITE_OPTION = "posegen_write"
 _AFTER_COMMIT = "posegen_after_commit"
+EVENT_SINK = "posegen_event_sink"
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -88,6 +89,8 @@ class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        # Where committed generation events go (the event bus); set once at start-up.
+        self.event_sink: Callable[[dict[str, Any]], None] | None = None
         self._read = async_sessionmaker(engine, expire_on_commit=False)
         self._write = async_sessionmaker(
             engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
@@ -109,6 +112,8 @@ class Database:
         """A unit of work: committed when the block ends, rolled back if it raises."""
         maker = self._write if write else self._read
         async with maker() as session:
+            if self.event_sink is not None:
+                session.info[EVENT_SINK] = self.event_sink
             try:
                 yield session
                 await session.commit()

@@ -25,6 +25,7 @@ SECRET_FILE = "jwt-secret"  # noqa: S105 - a file name, not a secret
 class TokenClaims:
     user_id: str
     token_version: int
+    expires_at: float  # Unix seconds: long-lived connections end when their token does
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class TokenService:
         subject, version = claims["sub"], claims[VERSION_CLAIM]
         if not isinstance(subject, str) or not isinstance(version, int) or isinstance(version, bool):
             raise Unauthorized("Invalid token")
-        return TokenClaims(user_id=subject, token_version=version)
+        return TokenClaims(user_id=subject, token_version=version, expires_at=float(claims["exp"]))
 
 
 def resolve_secret(settings: Settings) -> str:

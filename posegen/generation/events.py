@@ -7,7 +7,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from posegen.db import EVENT_SINK, after_commit
 from posegen.generation.models import Generation, GenerationEvent
+from posegen.kit.time import isoformat_z
 
 
 async def append(
@@ -25,9 +27,26 @@ async def append(
         .returning(Generation.last_seq)
     )
     seq = int(result.scalar_one())
-    session.add(GenerationEvent(generation_id=generation_id, user_id=user_id, seq=seq, kind=kind, data=data))
+    event = GenerationEvent(generation_id=generation_id, user_id=user_id, seq=seq, kind=kind, data=data)
+    session.add(event)
     await session.flush()
+    sink = session.info.get(EVENT_SINK)
+    if sink is not None:
+        message = as_message(event)
+        after_commit(session, lambda: sink(message))
     return seq
+
+
+def as_message(event: GenerationEvent) -> dict[str, Any]:
+    """The event as the bus carries it (and clients receive it, keys aside)."""
+    return {
+        "generationId": event.generation_id,
+        "userId": event.user_id,
+        "seq": event.seq,
+        "kind": event.kind,
+        "data": event.data,
+        "timestamp": isoformat_z(event.created_at),
+    }
 
 
 async def after(

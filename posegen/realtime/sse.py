@@ -1,0 +1,77 @@
+"""`GET /generations/{id}/events`: one generation's events as Server-Sent Events, resumable.
+
+Bearer auth like every endpoint; `Last-Event-ID` (the last seq seen) resumes
+after it. Stored events are replayed, then live ones follow; the stream ends
+after the generation's final event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import StreamingResponse
+
+from posegen.auth.dependencies import CurrentUser
+from posegen.db import Session
+from posegen.generation import manage
+from posegen.realtime.fanout import Listener
+from posegen.realtime.sequencer import Sequencer
+
+router = APIRouter(tags=["live"])
+FINAL_KINDS = frozenset(
+    {"generation.completed", "generation.partial", "generation.failed", "generation.canceled"}
+)
+KEEPALIVE_SECONDS = 15.0
+
+
+def _frame(event: dict[str, Any]) -> bytes:
+    payload = json.dumps({key: event[key] for key in ("generationId", "seq", "kind", "data", "timestamp")})
+    return f"id: {event['seq']}\nevent: {event['kind']}\ndata: {payload}\n\n".encode()
+
+
+@router.get("/generations/{generation_id}/events")
+async def generation_events(
+    generation_id: str,
+    request: Request,
+    user: CurrentUser,
+    session: Session,
+    last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0, le=2**31)] = None,
+) -> StreamingResponse:
+    """A generation's events as `text/event-stream` (`id:` is the seq; honours `Last-Event-ID`)."""
+    generation = await manage.owned(session, user, generation_id)
+    state = request.app.state
+    listener = Listener(user.id, state.settings.realtime.queue_size)
+    state.bus.fanout.add(listener)  # before the replay, so nothing falls between the two
+    sequencer = Sequencer(state.db, state.storage)
+    after = last_event_id or 0
+
+    async def stream() -> AsyncIterator[bytes]:
+        try:
+            for event in await sequencer.replay(generation.id, after):
+                yield _frame(event)
+                if event["kind"] in FINAL_KINDS:
+                    return
+            while not listener.overflowed.is_set():
+                try:
+                    incoming = await asyncio.wait_for(listener.queue.get(), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    yield b": keep-alive\n\n"
+                    continue
+                if incoming.get("generationId") != generation.id:
+                    continue
+                for event in await sequencer.admit(incoming):
+                    yield _frame(event)
+                    if event["kind"] in FINAL_KINDS:
+                        return
+        finally:
+            state.bus.fanout.remove(listener)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,205 @@
+"""`GET /ws`: live generation events over a WebSocket, authenticated by the first message.
+
+Protocol (API.md): origin allow-list (4403); a `token` query parameter is
+refused unread (4401); the first message, within the auth timeout, is
+`{"type": "auth", "token"}` (4401 otherwise); then `connected`, a `snapshot`
+of active generations, and events — all of the user's, or replayed from
+`afterSeq` for a generation on `subscribe`. A client that cannot keep up is
+closed with 4008 and resumes with `afterSeq`; an expired token ends the
+connection with 4401; shutdown closes with 1001.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from sqlalchemy import select
+
+from posegen.auth import repository as users
+from posegen.auth.tokens import TokenService
+from posegen.errors import Unauthorized
+from posegen.generation.models import Generation, GenerationStatus
+from posegen.kit.time import isoformat_z, utcnow
+from posegen.realtime.fanout import Listener
+from posegen.realtime.sequencer import Sequencer
+
+log = structlog.get_logger(__name__)
+router = APIRouter()
+
+POLICY_VIOLATION = 4403
+UNAUTHORIZED = 4401
+TOO_SLOW = 4008
+GOING_AWAY = 1001
+
+
+def origin_allowed(websocket: WebSocket) -> bool:
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True  # not a browser
+    host = websocket.headers.get("host", "")
+    if origin.split("://", 1)[-1] == host:
+        return True  # same origin
+    allowed: list[str] = websocket.app.state.settings.server.allowed_origins
+    return origin in allowed
+
+
+async def _authenticate(websocket: WebSocket, within_seconds: float) -> tuple[str, float] | None:
+    try:
+        async with asyncio.timeout(within_seconds):
+            raw = await websocket.receive_text()
+        message = json.loads(raw)
+        if (
+            not isinstance(message, dict)
+            or message.get("type") != "auth"
+            or not isinstance(message.get("token"), str)
+        ):
+            return None
+        tokens: TokenService = websocket.app.state.tokens
+        claims = tokens.verify(message["token"])
+        async with websocket.app.state.db.session(write=False) as session:
+            user = await users.get(session, claims.user_id)
+        if user is None or not user.is_active or user.token_version != claims.token_version:
+            return None
+        return user.id, claims.expires_at
+    except (TimeoutError, json.JSONDecodeError, Unauthorized, KeyError):
+        return None
+
+
+async def _snapshot(websocket: WebSocket, user_id: str, sequencer: Sequencer) -> list[dict[str, Any]]:
+    async with websocket.app.state.db.session(write=False) as session:
+        rows = await session.scalars(
+            select(Generation).where(
+                Generation.user_id == user_id,
+                Generation.status.in_([GenerationStatus.QUEUED.value, GenerationStatus.PROCESSING.value]),
+            )
+        )
+        active = list(rows)
+    for generation in active:
+        sequencer.last[generation.id] = generation.last_seq
+    return [
+        {
+            "generationId": generation.id,
+            "status": generation.status,
+            "progress": {
+                "completed": generation.poses_completed,
+                "failed": generation.poses_failed,
+                "total": generation.total_expected,
+            },
+            "lastSeq": generation.last_seq,
+        }
+        for generation in active
+    ]
+
+
+async def _owned(websocket: WebSocket, user_id: str, generation_id: object) -> bool:
+    if not isinstance(generation_id, str):
+        return False
+    async with websocket.app.state.db.session(write=False) as session:
+        owner = await session.scalar(select(Generation.user_id).where(Generation.id == generation_id))
+    return bool(owner == user_id)
+
+
+@router.websocket("/ws")
+async def events_socket(websocket: WebSocket) -> None:
+    """Live events of the caller's generations (see the module text for the protocol)."""
+    await websocket.accept()
+    if not origin_allowed(websocket):
+        await websocket.close(code=POLICY_VIOLATION, reason="origin not allowed")
+        return
+    if "token" in websocket.query_params:
+        await websocket.close(code=UNAUTHORIZED, reason="send the token in the auth message")
+        return
+    settings = websocket.app.state.settings
+    identity = await _authenticate(websocket, settings.realtime.auth_timeout_seconds)
+    if identity is None:
+        await websocket.close(code=UNAUTHORIZED, reason="authentication failed")
+        return
+    user_id, expires_at = identity
+    bus = websocket.app.state.bus
+    sequencer = Sequencer(websocket.app.state.db, websocket.app.state.storage)
+    listener = Listener(user_id, settings.realtime.queue_size)
+    bus.fanout.add(listener)  # before the snapshot, so nothing falls between the two
+    websocket.app.state.sockets.add(websocket)
+    commands: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+
+    async def read() -> None:
+        try:
+            while True:
+                try:
+                    message = json.loads(await websocket.receive_text())
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(message, dict):
+                    await commands.put(message)
+        except (WebSocketDisconnect, RuntimeError):
+            await commands.put(None)
+
+    reader = asyncio.create_task(read())
+    try:
+        await websocket.send_json({"type": "connected", "userId": user_id})
+        await websocket.send_json(
+            {"type": "snapshot", "generations": await _snapshot(websocket, user_id, sequencer)}
+        )
+        shutdown: asyncio.Event = websocket.app.state.going_away
+        while True:
+            next_event = asyncio.create_task(listener.queue.get())
+            next_command = asyncio.create_task(commands.get())
+            overflow = asyncio.create_task(listener.overflowed.wait())
+            stop = asyncio.create_task(shutdown.wait())
+            done, pending = await asyncio.wait(
+                {next_event, next_command, overflow, stop},
+                timeout=max(0.0, expires_at - time.time()),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            for task in pending:
+                task.cancel()
+            if next_event in done:
+                for item in await sequencer.admit(next_event.result()):
+                    await websocket.send_json(item)
+            if stop in done:
+                await websocket.close(code=GOING_AWAY, reason="server shutting down")
+                return
+            if overflow in done:
+                await websocket.close(code=TOO_SLOW, reason="too slow: reconnect and resume with afterSeq")
+                return
+            if not done:
+                await websocket.close(code=UNAUTHORIZED, reason="token expired")
+                return
+            if next_command in done:
+                command = next_command.result()
+                if command is None:
+                    return
+                await _handle(websocket, user_id, sequencer, command)
+    except (WebSocketDisconnect, RuntimeError):
+        return
+    finally:
+        reader.cancel()
+        bus.fanout.remove(listener)
+        websocket.app.state.sockets.discard(websocket)
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+
+
+async def _handle(websocket: WebSocket, user_id: str, sequencer: Sequencer, command: dict[str, Any]) -> None:
+    kind = command.get("type")
+    if kind == "ping":
+        await websocket.send_json({"type": "pong", "timestamp": isoformat_z(utcnow())})
+    elif kind == "subscribe":
+        generation_id, after = command.get("generationId"), command.get("afterSeq", 0)
+        if not isinstance(after, int) or after < 0 or not await _owned(websocket, user_id, generation_id):
+            await websocket.send_json(
+                {"type": "error", "code": "NOT_FOUND", "message": "Generation not found"}
+            )
+            return
+        for item in await sequencer.replay(str(generation_id), after):
+            await websocket.send_json(item)
+    else:
+        await websocket.send_json(
+            {"type": "error", "code": "VALIDATION_ERROR", "message": "Unknown message type"}
+        )

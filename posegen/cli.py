@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
-import uvicorn
 from sqlalchemy import select
 
 from posegen import migrate as migrations
@@ -69,18 +68,12 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the HTTP API."""
+    from posegen import serving
     from posegen.app import create_app
 
     settings = _settings()
     application = create_app(settings, embed_worker=not no_worker)
-    uvicorn.run(
-        application,
-        host=host or settings.server.host,
-        port=port or settings.server.port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-    )
+    serving.serve(application, host or settings.server.host, port or settings.server.port)
 
 
 @app.command()

@@ -81,6 +81,15 @@ async def _storage(request: Request) -> Check:
     return Check(status="ok", latency_ms=round((time.perf_counter() - started) * 1000, 2))
 
 
+def _redis(request: Request) -> Check:
+    if not request.app.state.settings.redis.url:
+        return Check(status="not_configured")
+    if request.app.state.bus.degraded:
+        # Events still flow (read from the database), so this degrades, never downs, the service.
+        return Check(status="degraded", message="redis unreachable: events read from the database")
+    return Check(status="ok")
+
+
 def _engines(request: Request) -> Check:
     registry = request.app.state.engines
     default = request.app.state.settings.engines.default
@@ -116,7 +125,7 @@ async def health(request: Request) -> JSONResponse:
     """Service health: 200 when healthy or degraded, 503 when unhealthy."""
     checks = HealthChecks(
         database=await _database(request),
-        redis=Check(status="not_configured"),
+        redis=_redis(request),
         storage=await _storage(request),
         engines=_engines(request),
         queue=await _queue(request),

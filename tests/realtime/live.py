@@ -13,6 +13,8 @@ import uvicorn
 from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection
 
+from posegen.serving import Server
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -27,7 +29,7 @@ async def live_server(app: FastAPI) -> AsyncIterator[str]:
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, lifespan="on", log_config=None, ws_ping_interval=None
     )
-    server = uvicorn.Server(config)
+    server = Server(config, app)
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)

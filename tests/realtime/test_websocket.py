@@ -201,3 +201,46 @@ async def test_sse_resumes_after_last_event_id(server: str, db: Database, live_s
         assert (
             await client.get(f"{P}/generations/{generation_id}/events", headers=other.headers)
         ).status_code == 404
+
+
+async def test_shutdown_says_going_away(live_settings: Settings, db: Database) -> None:
+    world = await scene(db, live_settings)
+    async with live_server(create_app(live_settings, embed_worker=False)) as address:
+        ws = await connect(f"ws://{address}{P}/ws")
+        await ws.send(json.dumps({"type": "auth", "token": world.headers["Authorization"].split()[1]}))
+        await receive(ws)
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            await asyncio.wait_for(ws.recv(), 5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1001
+
+
+async def test_a_client_that_cannot_keep_up_is_closed(
+    db: Database, database_url: str, data_dir: Path
+) -> None:
+    tight = make_settings(database_url, data_dir, realtime={"queue_size": 8})
+    world = await scene(db, tight)
+    app = create_app(tight, embed_worker=False)
+    async with live_server(app) as address:
+        async with connect(f"ws://{address}{P}/ws") as ws:
+            await ws.send(json.dumps({"type": "auth", "token": world.headers["Authorization"].split()[1]}))
+            await receive(ws)
+            await receive(ws)
+            # A burst larger than the socket's queue, delivered faster than any client reads it.
+            for seq in range(1, 50):
+                app.state.bus.publish(
+                    {
+                        "generationId": "g",
+                        "userId": world.user.id,
+                        "seq": seq,
+                        "kind": "x",
+                        "data": {},
+                        "timestamp": "2026-01-01T00:00:00Z",
+                    }
+                )
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    await asyncio.wait_for(ws.recv(), 5)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 4008

@@ -14,7 +14,7 @@ each round the worker is idle again (every generation terminal), and its VmRSS i
 steady climb can be told from one step (a pool or cache filling once).
 
 Run time: the worker is bound by its own CPU (about 35 ms per pose in one process: post-processing,
-SQL and asyncio), so 2,000 poses take 70–85 s on a 2-core machine; each round is bounded (60 s).
+SQL and asyncio), so 2,000 poses take 60–85 s on a 2-core machine; each round is bounded (60 s).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from fastapi.responses import StreamingResponse
 from posegen.auth.dependencies import CurrentUser
 from posegen.db import Session
 from posegen.generation import manage
+from posegen.kit.time import utcnow
 from posegen.realtime.fanout import Listener
 from posegen.realtime.sequencer import Sequencer
 
@@ -46,7 +47,7 @@ async def generation_events(
     state = request.app.state
     listener = Listener(user.id, state.settings.realtime.queue_size)
     state.bus.fanout.add(listener)  # before the replay, so nothing falls between the two
-    sequencer = Sequencer(state.db, state.storage)
+    sequencer = Sequencer(state.db, state.storage, utcnow())
     after = last_event_id or 0
 
     async def stream() -> AsyncIterator[bytes]:

@@ -36,6 +36,7 @@ POLICY_VIOLATION = 4403
 UNAUTHORIZED = 4401
 TOO_SLOW = 4008
 GOING_AWAY = 1001
+SUBSCRIBE_GRACE_SECONDS = 0.5
 
 
 def origin_allowed(websocket: WebSocket) -> bool:
@@ -105,6 +106,34 @@ async def _owned(websocket: WebSocket, user_id: str, generation_id: object) -> b
     return bool(owner == user_id)
 
 
+class Hold:
+    """Live events held back for snapshot generations until subscribed to or the grace ends."""
+
+    def __init__(self, generations: set[str], until: float) -> None:
+        self.generations = generations
+        self.until = until
+        self.events: list[dict[str, Any]] = []
+
+    def keeps(self, event: dict[str, Any]) -> bool:
+        return event.get("generationId") in self.generations and time.monotonic() < self.until
+
+    def remaining(self) -> float:
+        return max(0.0, self.until - time.monotonic()) if self.generations else float("inf")
+
+    def expired(self) -> bool:
+        return bool(self.generations) and time.monotonic() >= self.until
+
+    def release(self, generation_id: str) -> list[dict[str, Any]]:
+        self.generations.discard(generation_id)
+        released = [event for event in self.events if event.get("generationId") == generation_id]
+        self.events = [event for event in self.events if event.get("generationId") != generation_id]
+        return released
+
+    def release_all(self) -> list[dict[str, Any]]:
+        released, self.events, self.generations = self.events, [], set()
+        return released
+
+
 @router.websocket("/ws")
 async def events_socket(websocket: WebSocket) -> None:
     """Live events of the caller's generations (see the module text for the protocol)."""
@@ -122,7 +151,7 @@ async def events_socket(websocket: WebSocket) -> None:
         return
     user_id, expires_at = identity
     bus = websocket.app.state.bus
-    sequencer = Sequencer(websocket.app.state.db, websocket.app.state.storage)
+    sequencer = Sequencer(websocket.app.state.db, websocket.app.state.storage, utcnow())
     listener = Listener(user_id, settings.realtime.queue_size)
     bus.fanout.add(listener)  # before the snapshot, so nothing falls between the two
     websocket.app.state.sockets.add(websocket)
@@ -143,39 +172,48 @@ async def events_socket(websocket: WebSocket) -> None:
     reader = asyncio.create_task(read())
     try:
         await websocket.send_json({"type": "connected", "userId": user_id})
-        await websocket.send_json(
-            {"type": "snapshot", "generations": await _snapshot(websocket, user_id, sequencer)}
-        )
+        snapshot = await _snapshot(websocket, user_id, sequencer)
+        await websocket.send_json({"type": "snapshot", "generations": snapshot})
         shutdown: asyncio.Event = websocket.app.state.going_away
+        # Live events of generations in the snapshot wait briefly, so a reconnecting client's
+        # `subscribe` (with its afterSeq) is served first and everything leaves in seq order.
+        hold = Hold({item["generationId"] for item in snapshot}, time.monotonic() + SUBSCRIBE_GRACE_SECONDS)
         while True:
             next_event = asyncio.create_task(listener.queue.get())
             next_command = asyncio.create_task(commands.get())
             overflow = asyncio.create_task(listener.overflowed.wait())
             stop = asyncio.create_task(shutdown.wait())
+            token_left = expires_at - time.time()
             done, pending = await asyncio.wait(
                 {next_event, next_command, overflow, stop},
-                timeout=max(0.0, expires_at - time.time()),
+                timeout=max(0.0, min(token_left, hold.remaining())),
                 return_when=asyncio.FIRST_COMPLETED,
             )
             for task in pending:
                 task.cancel()
             if next_event in done:
-                for item in await sequencer.admit(next_event.result()):
-                    await websocket.send_json(item)
+                event = next_event.result()
+                if hold.keeps(event):
+                    hold.events.append(event)
+                else:
+                    await _send_all(websocket, await sequencer.admit(event))
+            if hold.expired():
+                for event in hold.release_all():
+                    await _send_all(websocket, await sequencer.admit(event))
             if stop in done:
                 await websocket.close(code=GOING_AWAY, reason="server shutting down")
                 return
             if overflow in done:
                 await websocket.close(code=TOO_SLOW, reason="too slow: reconnect and resume with afterSeq")
                 return
-            if not done:
+            if time.time() >= expires_at:
                 await websocket.close(code=UNAUTHORIZED, reason="token expired")
                 return
             if next_command in done:
                 command = next_command.result()
                 if command is None:
                     return
-                await _handle(websocket, user_id, sequencer, command)
+                await _handle(websocket, user_id, sequencer, command, hold)
     except (WebSocketDisconnect, RuntimeError):
         return
     finally:
@@ -186,7 +224,14 @@ async def events_socket(websocket: WebSocket) -> None:
             await reader
 
 
-async def _handle(websocket: WebSocket, user_id: str, sequencer: Sequencer, command: dict[str, Any]) -> None:
+async def _send_all(websocket: WebSocket, items: list[dict[str, Any]]) -> None:
+    for item in items:
+        await websocket.send_json(item)
+
+
+async def _handle(
+    websocket: WebSocket, user_id: str, sequencer: Sequencer, command: dict[str, Any], hold: Hold
+) -> None:
     kind = command.get("type")
     if kind == "ping":
         await websocket.send_json({"type": "pong", "timestamp": isoformat_z(utcnow())})
@@ -197,8 +242,9 @@ async def _handle(websocket: WebSocket, user_id: str, sequencer: Sequencer, comm
                 {"type": "error", "code": "NOT_FOUND", "message": "Generation not found"}
             )
             return
-        for item in await sequencer.replay(str(generation_id), after):
-            await websocket.send_json(item)
+        await _send_all(websocket, await sequencer.replay(str(generation_id), after))
+        for event in hold.release(str(generation_id)):
+            await _send_all(websocket, await sequencer.admit(event))
     else:
         await websocket.send_json(
             {"type": "error", "code": "VALIDATION_ERROR", "message": "Unknown message type"}

@@ -1,34 +1,40 @@
 """B7, live events: commit → WebSocket receipt across processes via Redis; 1,000 idle sockets.
 
-Run: ``.venv/bin/python benchmarks/b7_live_events.py [--compression deflate|none]``; prints one JSON
-object (BENCHMARKS.md). The default offers permessage-deflate, as browsers do; ``none`` measures
-sockets without it.
+Run: ``.venv/bin/python benchmarks/b7_live_events.py [--compression deflate|none] [--users N]``;
+prints one JSON object (BENCHMARKS.md); about 40 s on a 2-core machine.
 
 Set-up: a throwaway, migrated PostgreSQL database; a private ``redis-server`` on a free port (no
 persistence) and a unique channel; ONE ``posegen serve --no-worker`` process with that Redis — the
-process whose sockets are measured; 10 users, each with one project and one queued generation
-written through the ORM.
+process whose sockets are measured; N users (default 100), each with one project and one queued
+generation written through the ORM.
 
 (a) Idle sockets. A warm-up of 20 sockets is opened and closed (first-use costs: imports, database
     pool), then the API process's VmRSS is read (``/proc/<pid>/status``), 1,000 WebSockets are
-    opened from this process (100 per user; each sends ``auth`` and reads ``connected`` and
+    opened from this process (1,000 / N per user; each sends ``auth`` and reads ``connected`` and
     ``snapshot``), and VmRSS is read again once they are idle: memory per idle socket =
     ΔRSS / 1,000 (target ≤ 64 KiB); the slope between 500 and 1,000 sockets is reported too. The
-    API process's connections to Redis are counted from its own file descriptors and
-    ``/proc/<pid>/net/tcp`` (ESTABLISHED, remote port = Redis), and Redis's ``CLIENT LIST`` is read
-    before the API starts, after it started, with 1,000 sockets and after the latency run: the
-    API's count must stay 1 whatever the number of sockets.
-(b) Latency. This process (not the API process) is the publisher: a ``Database`` whose
-    ``event_sink`` is a ``RedisBus(listen=False)`` publish, exactly as ``posegen worker`` does.
-    500 events are appended (``generation.progress``, round-robin over the 10 generations, paced
-    every 15 ms), each in its own ``db.session()`` transaction; the commit time is taken just after
-    the session block exits. Every socket of the event's user must receive it: latency = receipt
-    (when ``recv`` hands the message over on that socket) − commit, on the same machine clock,
-    every receipt counted (100 per event). Target p99 ≤ 50 ms. Every socket must receive each of
+    clients offer permessage-deflate by default, as browsers do (uvicorn accepts it: window 2^12,
+    memLevel 5); ``--compression none`` measures sockets without it. The API process's
+    connections to Redis are counted from its own file descriptors and ``/proc/<pid>/net/tcp``
+    (ESTABLISHED, remote port = Redis), and Redis's ``CLIENT LIST`` is read before the API starts,
+    after it started, with 1,000 sockets and after the latency run: the API's count must stay 1
+    whatever the number of sockets.
+(b) Latency, with the 1,000 sockets open. This process (not the API process) is the publisher: a
+    ``Database`` whose ``event_sink`` is a ``RedisBus(listen=False)`` publish, exactly as
+    ``posegen worker`` does. 500 events are appended (``generation.progress``, round-robin over the
+    N generations, paced every 15 ms), each in its own ``db.session()`` transaction; the commit time
+    is taken just after the session block exits. Every socket of the event's user must receive it:
+    latency = receipt (when ``recv`` hands the message over on that socket) − commit, on the same
+    machine clock, every receipt one sample. Target p99 ≤ 50 ms. Every socket must receive each of
     its user's events exactly once and in seq order, and nothing of another user. A Redis
     subscriber in this process also times commit → Redis delivery, to tell the broker hop from the
-    API process's fan-out. The receiving clients share this process's event loop, so their own
-    CPU is part of the figure (a conservative measure).
+    API process's fan-out; the API process's CPU per socket send is reported. The receiving clients
+    share this process's event loop, so their own CPU is part of the figure (a conservative measure).
+
+Why 100 users by default: each event is sent to every socket of its user, so with 10 users (100
+sockets each) the run offers ~6,700 socket sends/s to one API process, more than one process
+delivers on this machine (see ``fan_out``): the latency then measures a growing backlog, not the
+path. ``--users 10`` runs that fan-out stress.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import resource
 import secrets
@@ -81,7 +88,7 @@ from posegen.generation import events
 from posegen.generation.models import Generation, GenerationStatus, GenerationType
 from posegen.realtime.bus import create_bus
 
-USERS = 10
+USERS = 100  # 10 sockets per user; --users 10 gives 100 per user (a fan-out stress)
 SOCKETS = 1000
 WARM_UP_SOCKETS = 20
 EVENTS = 500
@@ -93,6 +100,19 @@ TARGET_P99_MS = 50.0
 TARGET_KIB_PER_SOCKET = 64.0
 DRAIN_TIMEOUT_S = 15.0
 STEP_TIMEOUT_S = 30.0
+NOTE = (
+    "One posegen serve --no-worker process with its own Redis (redis-server on a free port, unique "
+    "channel). Memory: VmRSS of the API process after a 20-socket warm-up (opened and closed) vs. with "
+    "1,000 authenticated idle sockets, spread evenly over the users; the clients offer "
+    "permessage-deflate, as browsers do, unless --compression none. Broker: the API process's "
+    "ESTABLISHED TCP connections to the Redis port (its fds vs /proc/<pid>/net/tcp) and Redis CLIENT "
+    "LIST (the benchmark's admin connection excluded). Latency: this process is the publisher "
+    "(Database.event_sink = RedisBus(listen=False).publish, as posegen worker); commit time = "
+    "time.time() right after the db.session() block exits; receipt time = when recv hands the "
+    "message over on each of the user's sockets (the clients run in this process, so their CPU counts "
+    "against the figure); every receipt is one sample. redis_hop: commit to delivery at a Redis "
+    "subscriber in this process. 2-core shared machine: see cpu and load_average_at_start."
+)
 WS_PATH = "/api/apps/pose-generator/ws"
 HEALTH_PATH = "/api/apps/pose-generator/health"
 
@@ -320,7 +340,7 @@ def percentile(ordered: Sequence[float], fraction: float) -> float | None:
     """Nearest-rank percentile of an already sorted sequence."""
     if not ordered:
         return None
-    rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(fraction * len(ordered))))
     return ordered[rank - 1]
 
 
@@ -348,7 +368,7 @@ async def client_count(admin: aioredis.Redis) -> int:
 # -- the benchmark ------------------------------------------------------------------------------
 
 
-async def run(compression: str | None) -> dict[str, Any]:
+async def run(compression: str | None, users: int) -> dict[str, Any]:
     quiet_logging()
     limits = raise_open_file_limit(SOCKETS * 2 + 1024)
     meta = metadata()
@@ -367,7 +387,7 @@ async def run(compression: str | None) -> dict[str, Any]:
             admin = aioredis.Redis(host="127.0.0.1", port=redis_port, client_name="b7-admin")
             db = Database(create_engine(url, pool_size=5))
             try:
-                return await measure(settings, db, admin, redis_port, compression, limits, meta, tmp)
+                return await measure(settings, db, admin, redis_port, compression, users, limits, meta, tmp)
             finally:
                 await db.dispose()
                 await admin.aclose()
@@ -379,11 +399,12 @@ async def measure(
     admin: aioredis.Redis,
     redis_port: int,
     compression: str | None,
+    user_count: int,
     limits: tuple[int, int],
     meta: dict[str, Any],
     tmp: Path,
 ) -> dict[str, Any]:
-    world = await populate(db, users=USERS, credits=0, poses=0, label="b7")
+    world = await populate(db, users=user_count, credits=0, poses=0, label="b7")
     generations: dict[str, str] = {}  # user id -> generation id
     async with db.session() as session:
         for user in world.users:
@@ -426,7 +447,7 @@ async def measure(
         users = [user.id for user in world.users]
         warm = await open_sockets(
             ws_url,
-            [(users[i % USERS], token_of[users[i % USERS]]) for i in range(WARM_UP_SOCKETS)],
+            [(users[i % user_count], token_of[users[i % user_count]]) for i in range(WARM_UP_SOCKETS)],
             compression,
             api,
         )
@@ -434,7 +455,7 @@ async def measure(
         await asyncio.sleep(SETTLE_S)
         rss["before_kib"] = rss_kib(api.pid)
 
-        owners = [(users[i % USERS], token_of[users[i % USERS]]) for i in range(SOCKETS)]
+        owners = [(users[i % user_count], token_of[users[i % user_count]]) for i in range(SOCKETS)]
         clients: list[Client] = []
         try:
             started = time.monotonic()
@@ -451,8 +472,9 @@ async def measure(
             api.check_alive()
 
             latency = await latency_run(settings, db, admin, api, clients, generations, owner_of)
-            redis_clients["after_latency_run_bench_publisher_and_tap_closed"] = await client_count(admin)
+            redis_clients["after_latency_run"] = await client_count(admin)
             api_redis["after_latency_run"] = connections_to_port(api.pid, redis_port)
+            rss["after_latency_run_kib"] = rss_kib(api.pid)
             api.check_alive()
         finally:
             await close_sockets(clients)
@@ -472,9 +494,9 @@ async def measure(
         "python": sys.version.split()[0],
         "open_file_limit": list(limits),
         "setup": {
-            "users": USERS,
+            "users": user_count,
             "sockets": SOCKETS,
-            "sockets_per_user": SOCKETS // USERS,
+            "sockets_per_user": SOCKETS // user_count,
             "client_compression": compression or "none",
             "events": EVENTS,
             "publish_interval_ms": INTERVAL_S * 1000,
@@ -509,19 +531,7 @@ async def measure(
             and latency_ok
             and order_ok
         ),
-        "note": (
-            "One posegen serve --no-worker process with its own Redis (redis-server on a free port, "
-            "unique channel). Memory: VmRSS of the API process after a 20-socket warm-up (opened and "
-            "closed) vs. with 1,000 authenticated idle sockets (100 per user, this client's "
-            "permessage-deflate offer as set). Broker: the API process's ESTABLISHED TCP connections to "
-            "the Redis port (its fds vs /proc/<pid>/net/tcp) and Redis CLIENT LIST (benchmark's admin "
-            "connection excluded). Latency: this process is the publisher (Database.event_sink = "
-            "RedisBus(listen=False).publish, as posegen worker); commit time = time.time() right after "
-            "the db.session() block exits; receipt time = when recv hands the message over on each of "
-            "the user's 100 sockets (clients run in this process, so their CPU counts against the "
-            "figure); every receipt is one sample. redis_hop: commit to delivery at a Redis subscriber "
-            "in this process. 2-core shared machine: see cpu and load_average_at_start."
-        ),
+        "note": NOTE,
     }
 
 
@@ -629,6 +639,9 @@ async def latency_run(
         if client.closed_early:
             closed += 1
     received = sum(len(client.received) for client in clients)
+    cpu = cpu_report(before, after)
+    api_cpu_s = float(cpu["cpu_s"]["worker_processes"])
+    anomalies = mismatched or foreign or closed or received != expected_receipts
     return {
         "publish_s": round(publish_s, 2),
         "receipts": summary_ms(samples),
@@ -644,10 +657,13 @@ async def latency_run(
             "close_codes": dict(Counter(str(client.close_code) for client in clients if client.closed_early)),
             "non_event_messages": sum(len(client.other) for client in clients),
         },
-        "cpu": {
-            **cpu_report(before, after),
-            "key": "cpu_s.worker_processes is the API process here",
+        "fan_out": {
+            "socket_sends_offered_per_s": round(expected_receipts / publish_s, 1),
+            "api_cpu_us_per_socket_send": round(api_cpu_s / received * 1e6, 1) if received else None,
+            "api_socket_sends_per_cpu_s": round(received / api_cpu_s) if api_cpu_s else None,
         },
+        "cpu": {**cpu, "key": "cpu_s.worker_processes is the API process here"},
+        **({"api_log_tail": api.log_path.read_text(errors="replace")[-3000:]} if anomalies else {}),
     }
 
 
@@ -659,9 +675,16 @@ def main() -> dict[str, Any]:
         default="deflate",
         help="what the clients offer: permessage-deflate (as browsers) or nothing",
     )
+    parser.add_argument(
+        "--users",
+        type=int,
+        choices=[10, 20, 50, 100, 200, 500, 1000],
+        default=USERS,
+        help="users the 1,000 sockets are spread over (each event reaches 1,000 / users sockets)",
+    )
     args = parser.parse_args()
     compression = None if args.compression == "none" else "deflate"
-    return run_benchmark(lambda: run(compression))
+    return run_benchmark(lambda: run(compression, args.users))
 
 
 if __name__ == "__main__":

@@ -25,5 +25,15 @@ class Server(uvicorn.Server):
 
 
 def serve(app: FastAPI, host: str, port: int) -> None:
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False)
+    # No permessage-deflate: events are small JSON, and a compressor pair per socket would cost
+    # ~40 KiB of memory on every idle connection (B7).
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        ws_per_message_deflate=False,
+    )
     Server(config, app).run()

@@ -20,6 +20,10 @@ from posegen.generation.models import Generation, GenerationEvent
 from posegen.realtime.fanout import Event
 from posegen.storage.base import Storage
 
+FINAL_KINDS = frozenset(
+    {"generation.completed", "generation.partial", "generation.failed", "generation.canceled"}
+)
+
 
 class Sequencer:
     def __init__(self, db: Database, storage: Storage, connected_at: datetime) -> None:
@@ -77,7 +81,13 @@ class Sequencer:
         return 0 if created is not None and created >= self.connected_at else seq - 1
 
     def _send(self, event: Event) -> dict[str, Any]:
-        self.sent.setdefault(str(event["generationId"]), set()).add(int(event["seq"]))
+        generation_id = str(event["generationId"])
+        if str(event["kind"]) in FINAL_KINDS:
+            # Its last event: forget the sent set so a long-lived connection does not grow with
+            # every generation it ever saw (`last` still drops repeats).
+            self.sent.pop(generation_id, None)
+        else:
+            self.sent.setdefault(generation_id, set()).add(int(event["seq"]))
         return self.format(event)
 
     def format(self, event: Event) -> dict[str, Any]:

@@ -20,12 +20,9 @@ from posegen.db import Session
 from posegen.generation import manage
 from posegen.kit.time import utcnow
 from posegen.realtime.fanout import Listener
-from posegen.realtime.sequencer import Sequencer
+from posegen.realtime.sequencer import FINAL_KINDS, Sequencer
 
 router = APIRouter(tags=["live"])
-FINAL_KINDS = frozenset(
-    {"generation.completed", "generation.partial", "generation.failed", "generation.canceled"}
-)
 KEEPALIVE_SECONDS = 15.0
 
 

@@ -26,7 +26,15 @@ from starlette.concurrency import run_in_threadpool
 
 from posegen.config import Settings
 from posegen.db import Database, after_commit
-from posegen.engines.base import BackgroundSpec, Engine, EngineError, ErrorCode, Quality, RenderRequest
+from posegen.engines.base import (
+    BackgroundSpec,
+    Engine,
+    EngineError,
+    ErrorCode,
+    Quality,
+    RenderRequest,
+    RenderResult,
+)
 from posegen.engines.flux.prompt import NEGATIVE_PROMPT
 from posegen.generation.models import BackgroundChange, GeneratedPose, Generation, PoseStatus
 from posegen.imaging.backgrounds import parse_hex_color
@@ -82,6 +90,8 @@ class Worker:
         self.id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{new_id()[-6:]}"
         self.wake = asyncio.Event()
         self.busy = 0
+        self._finishing: set[asyncio.Task[None]] = set()
+        self._finishers = asyncio.Semaphore(settings.work.concurrency)
         self._on_commit = on_commit
 
     # -- the loop --------------------------------------------------------------------------
@@ -95,6 +105,8 @@ class Worker:
         tasks.append(asyncio.create_task(self._every(stop, work.reconcile_interval_seconds, self._reconcile)))
         try:
             await asyncio.gather(*tasks)
+            if self._finishing:
+                await asyncio.wait(set(self._finishing))
         finally:
             for task in tasks:
                 task.cancel()
@@ -182,15 +194,40 @@ class Worker:
     # -- one pose --------------------------------------------------------------------------
 
     async def process(self, pose: GeneratedPose) -> None:
+        """Render in the slot; hand storing and committing to a finisher so the slot claims its
+        next pose at once. Finishers are bounded by the concurrency, so memory stays bounded."""
         started = time.perf_counter()
         renewer = asyncio.create_task(self._renew(pose))
-        written: list[str] = []
         try:
             generation, request = await self.prepare(pose)
             if generation.cancel_requested:
                 raise Canceled
-            engine = self.engines[pose.engine]
-            result = await engine.render(request)
+            result = await self.engines[pose.engine].render(request)
+        except BaseException as error:
+            renewer.cancel()
+            if isinstance(error, Exception):
+                await self._settle(pose, error, [])
+                return
+            raise
+        await self._finishers.acquire()
+        task = asyncio.create_task(self._finish(pose, generation, result, renewer, started))
+        self._finishing.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._finishing.discard(task)
+        self._finishers.release()
+
+    async def _finish(
+        self,
+        pose: GeneratedPose,
+        generation: Generation,
+        result: RenderResult,
+        renewer: asyncio.Task[bool],
+        started: float,
+    ) -> None:
+        written: list[str] = []
+        try:
             processed = await run_in_threadpool(
                 process, result.image, result.pixel_points, list(generation.export_formats)
             )
@@ -199,24 +236,33 @@ class Worker:
             if renewer.done() and renewer.result() is False:
                 raise LeaseLost
             await self._complete(pose, generation, keys, processed, started)
-        except Canceled:
-            await self._finish_canceled(pose)
-            await self.delete(written)
-        except LeaseLost:
-            log.warning("lease_lost", pose_id=pose.id, worker_id=self.id)
-            await self.delete(written)
-        except EngineError as error:
-            await self.delete(written)
-            await self._failed(pose, error)
-        except OSError as error:
-            await self.delete(written)
-            await self._failed(pose, EngineError(ErrorCode.STORAGE_ERROR, str(error), retryable=True))
         except Exception as error:
-            log.exception("pose_failed_unexpectedly", pose_id=pose.id)
-            await self.delete(written)
-            await self._failed(pose, EngineError(ErrorCode.INTERNAL, type(error).__name__, retryable=True))
+            await self._settle(pose, error, written)
         finally:
             renewer.cancel()
+
+    async def _settle(self, pose: GeneratedPose, error: Exception, written: list[str]) -> None:
+        """The outcome of a pose that did not complete: cancelled, lease lost, retried or failed."""
+        await self.delete(written)
+        try:
+            if isinstance(error, Canceled):
+                await self._finish_canceled(pose)
+            elif isinstance(error, LeaseLost):
+                log.warning("lease_lost", pose_id=pose.id, worker_id=self.id)
+            elif isinstance(error, EngineError):
+                await self._failed(pose, error)
+            elif isinstance(error, OSError):
+                await self._failed(pose, EngineError(ErrorCode.STORAGE_ERROR, str(error), retryable=True))
+            else:
+                log.error(
+                    "pose_failed_unexpectedly", pose_id=pose.id, error=type(error).__name__, exc_info=error
+                )
+                await self._failed(
+                    pose, EngineError(ErrorCode.INTERNAL, type(error).__name__, retryable=True)
+                )
+        except Exception:
+            # The lease runs out and the reconciler takes the pose back: nothing is lost.
+            log.exception("pose_settle_failed", pose_id=pose.id)
 
     async def _renew(self, pose: GeneratedPose) -> bool:
         """Keep the lease alive while the pose is worked on; returns False once it is lost."""

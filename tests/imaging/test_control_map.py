@@ -16,17 +16,7 @@ from posegen.imaging.control_map import (
 )
 from posegen.imaging.geometry import Transform, fit_transform, stretch_transform
 from posegen.kit.openpose import LIMBS, Point
-
-ABSENT: Point = (0.0, 0.0, 0.0)
-
-
-def pose(**named: tuple[float, float]) -> list[Point]:
-    """18 keypoints from ``k<index>=(x, y)`` arguments; the rest absent."""
-    points = [ABSENT] * 18
-    for key, (x, y) in named.items():
-        points[int(key[1:])] = (x, y, 1.0)
-    return points
-
+from tests.imaging.poses import ABSENT, pose
 
 # Faces are drawn a little large so the short face limbs have room between their joint circles.
 STANDING = pose(

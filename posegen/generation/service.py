@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,10 +23,11 @@ from posegen.engines.base import Engine
 from posegen.engines.flux.prompt import build_prompt
 from posegen.errors import Forbidden, IdempotencyKeyReused, NotFound, ValidationFailed
 from posegen.generation import events
-from posegen.generation.models import GeneratedPose, Generation, GenerationType, PoseStatus
+from posegen.generation.models import GeneratedPose, Generation, GenerationType
 from posegen.generation.pricing import QUALITY_SIZES, pose_cost
 from posegen.generation.retrieval import Candidate, perturb, rank
 from posegen.generation.schemas import GenerateAccepted, GenerateRequest
+from posegen.generation.stats import seconds_per_pose
 from posegen.kit.time import utcnow
 from posegen.library import repository as library
 from posegen.library.models import Pose
@@ -132,17 +133,7 @@ async def _plan(session: AsyncSession, user: User, body: GenerateRequest, base_s
 
 async def _estimate(session: AsyncSession, settings: Settings, waiting: int) -> float:
     """Seconds until `waiting` poses are done, from the measured time of recent poses."""
-    recent = (
-        select(GeneratedPose.generation_time_ms)
-        .where(
-            GeneratedPose.status == PoseStatus.COMPLETED.value, GeneratedPose.generation_time_ms.is_not(None)
-        )
-        .order_by(GeneratedPose.completed_at.desc())
-        .limit(100)
-        .subquery()
-    )
-    average_ms = await session.scalar(select(func.avg(recent.c.generation_time_ms)))
-    per_pose = float(average_ms) / 1000 if average_ms else DEFAULT_SECONDS_PER_POSE
+    per_pose = await seconds_per_pose(session) or DEFAULT_SECONDS_PER_POSE
     return waiting * per_pose / settings.work.concurrency
 
 

@@ -68,6 +68,8 @@ def body_limit_for(settings: Settings) -> Callable[[Scope], int]:
 async def close_sockets(app: FastAPI, grace_seconds: float = 2.0) -> None:
     """Tell every WebSocket the server is going away (1001) and give them a moment to close."""
     app.state.going_away.set()
+    for listener in tuple(app.state.sockets):
+        listener.signal("shutdown")
     deadline = asyncio.get_running_loop().time() + grace_seconds
     while app.state.sockets and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110 - sockets close on their own tasks
         await asyncio.sleep(0.02)

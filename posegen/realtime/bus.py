@@ -30,6 +30,8 @@ from posegen.realtime.fanout import Event, Fanout
 
 log = structlog.get_logger(__name__)
 
+PUBLISH_CONNECTIONS = 2
+
 
 class EventBus(Protocol):
     fanout: Fanout
@@ -89,7 +91,15 @@ class RedisBus:
 
     async def start(self) -> None:
         # One client for publishing (a small pool) and one pub/sub connection for listening.
-        self._publisher = aioredis.from_url(self._url, socket_timeout=2, socket_connect_timeout=2)
+        # A small, bounded pool: bursts of publishes wait for a connection instead of opening more.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            self._url,
+            max_connections=PUBLISH_CONNECTIONS,
+            timeout=2,
+            socket_timeout=2,
+            socket_connect_timeout=2,
+        )
+        self._publisher = aioredis.Redis(connection_pool=pool)
         if self._listen:
             self._task = asyncio.create_task(self._listen_forever())
         else:

@@ -4,27 +4,51 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from typing import Any
+from typing import Any, Literal
 
 Event = dict[str, Any]
+Kind = Literal["event", "command", "overflow", "shutdown", "closed"]
+Item = tuple[Kind, Any]
 
 
 class Listener:
-    """One socket's (or stream's) bounded inbox. A listener that falls behind is marked
-    overflowed and stops receiving; its connection closes and the client resumes with afterSeq."""
+    """One connection's inbox: events from the bus, the client's commands and control signals,
+    in arrival order, so the connection's loop waits on one queue (no task per message).
+
+    At most `size` events wait at once; a listener that falls further behind gets an
+    `overflow` signal and no more events — its connection closes and the client resumes
+    with afterSeq."""
 
     def __init__(self, user_id: str, size: int) -> None:
         self.user_id = user_id
-        self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=size)
-        self.overflowed = asyncio.Event()
+        self.size = size
+        self.inbox: asyncio.Queue[Item] = asyncio.Queue()
+        self.pending_events = 0
+        self.overflowed = False
 
     def offer(self, event: Event) -> None:
-        if self.overflowed.is_set():
+        if self.overflowed:
             return
+        if self.pending_events >= self.size:
+            self.overflowed = True
+            self.inbox.put_nowait(("overflow", None))
+            return
+        self.pending_events += 1
+        self.inbox.put_nowait(("event", event))
+
+    def signal(self, kind: Kind, payload: Any = None) -> None:
+        self.inbox.put_nowait((kind, payload))
+
+    async def next(self, within: float | None) -> Item | None:
+        """The next item, or None when `within` seconds pass first."""
         try:
-            self.queue.put_nowait(event)
-        except asyncio.QueueFull:
-            self.overflowed.set()
+            async with asyncio.timeout(within):
+                item = await self.inbox.get()
+        except TimeoutError:
+            return None
+        if item[0] == "event":
+            self.pending_events -= 1
+        return item
 
 
 class Fanout:

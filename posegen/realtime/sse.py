@@ -7,7 +7,6 @@ after the generation's final event.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -53,12 +52,14 @@ async def generation_events(
                 yield _frame(event)
                 if event["kind"] in FINAL_KINDS:
                     return
-            while not listener.overflowed.is_set():
-                try:
-                    incoming = await asyncio.wait_for(listener.queue.get(), KEEPALIVE_SECONDS)
-                except TimeoutError:
+            while True:
+                item = await listener.next(KEEPALIVE_SECONDS)
+                if item is None:
                     yield b": keep-alive\n\n"
                     continue
+                kind, incoming = item
+                if kind != "event":
+                    return  # overflow or shutdown: the client resumes with Last-Event-ID
                 if incoming.get("generationId") != generation.id:
                     continue
                 for event in await sequencer.admit(incoming):

@@ -154,8 +154,7 @@ async def events_socket(websocket: WebSocket) -> None:
     sequencer = Sequencer(websocket.app.state.db, websocket.app.state.storage, utcnow())
     listener = Listener(user_id, settings.realtime.queue_size)
     bus.fanout.add(listener)  # before the snapshot, so nothing falls between the two
-    websocket.app.state.sockets.add(websocket)
-    commands: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+    websocket.app.state.sockets.add(listener)
 
     async def read() -> None:
         try:
@@ -165,61 +164,52 @@ async def events_socket(websocket: WebSocket) -> None:
                 except json.JSONDecodeError:
                     continue
                 if isinstance(message, dict):
-                    await commands.put(message)
+                    listener.signal("command", message)
         except (WebSocketDisconnect, RuntimeError):
-            await commands.put(None)
+            listener.signal("closed")
 
     reader = asyncio.create_task(read())
     try:
         await websocket.send_json({"type": "connected", "userId": user_id})
         snapshot = await _snapshot(websocket, user_id, sequencer)
         await websocket.send_json({"type": "snapshot", "generations": snapshot})
-        shutdown: asyncio.Event = websocket.app.state.going_away
         # Live events of generations in the snapshot wait briefly, so a reconnecting client's
         # `subscribe` (with its afterSeq) is served first and everything leaves in seq order.
         hold = Hold({item["generationId"] for item in snapshot}, time.monotonic() + SUBSCRIBE_GRACE_SECONDS)
+        if websocket.app.state.going_away.is_set():
+            listener.signal("shutdown")
         while True:
-            next_event = asyncio.create_task(listener.queue.get())
-            next_command = asyncio.create_task(commands.get())
-            overflow = asyncio.create_task(listener.overflowed.wait())
-            stop = asyncio.create_task(shutdown.wait())
-            token_left = expires_at - time.time()
-            done, pending = await asyncio.wait(
-                {next_event, next_command, overflow, stop},
-                timeout=max(0.0, min(token_left, hold.remaining())),
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            for task in pending:
-                task.cancel()
-            if next_event in done:
-                event = next_event.result()
-                if hold.keeps(event):
-                    hold.events.append(event)
-                else:
-                    await _send_all(websocket, await sequencer.admit(event))
+            item = await listener.next(max(0.0, min(expires_at - time.time(), hold.remaining())))
             if hold.expired():
-                for event in hold.release_all():
-                    await _send_all(websocket, await sequencer.admit(event))
-            if stop in done:
-                await websocket.close(code=GOING_AWAY, reason="server shutting down")
-                return
-            if overflow in done:
-                await websocket.close(code=TOO_SLOW, reason="too slow: reconnect and resume with afterSeq")
-                return
+                for held in hold.release_all():
+                    await _send_all(websocket, await sequencer.admit(held))
             if time.time() >= expires_at:
                 await websocket.close(code=UNAUTHORIZED, reason="token expired")
                 return
-            if next_command in done:
-                command = next_command.result()
-                if command is None:
-                    return
-                await _handle(websocket, user_id, sequencer, command, hold)
+            if item is None:
+                continue
+            kind, payload = item
+            if kind == "event":
+                if hold.keeps(payload):
+                    hold.events.append(payload)
+                else:
+                    await _send_all(websocket, await sequencer.admit(payload))
+            elif kind == "command":
+                await _handle(websocket, user_id, sequencer, payload, hold)
+            elif kind == "overflow":
+                await websocket.close(code=TOO_SLOW, reason="too slow: reconnect and resume with afterSeq")
+                return
+            elif kind == "shutdown":
+                await websocket.close(code=GOING_AWAY, reason="server shutting down")
+                return
+            else:  # the client went away
+                return
     except (WebSocketDisconnect, RuntimeError):
         return
     finally:
         reader.cancel()
         bus.fanout.remove(listener)
-        websocket.app.state.sockets.discard(websocket)
+        websocket.app.state.sockets.discard(listener)
         with contextlib.suppress(asyncio.CancelledError):
             await reader
 

@@ -36,6 +36,7 @@ from posegen.realtime.sse import router as sse_router
 from posegen.realtime.websocket import router as ws_router
 from posegen.storage.endpoints import router as files_router
 from posegen.storage.factory import create_storage, url_signer
+from posegen.work.admin import router as work_admin_router
 from posegen.work.worker import Worker
 
 APP_PREFIX = "/api/apps/pose-generator"
@@ -164,6 +165,7 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
     pose_generator.include_router(generation_router)
     pose_generator.include_router(sse_router)
     pose_generator.include_router(ws_router)
+    pose_generator.include_router(work_admin_router)
     app.include_router(auth_router)
     app.include_router(credits_router)
     app.include_router(admin_router)

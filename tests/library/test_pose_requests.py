@@ -157,7 +157,7 @@ def app_admin_routes() -> list[tuple[str, str]]:
     return [
         (method.upper(), re.sub(r"\{[^}]+\}", "someone", path))
         for path, operations in schema["paths"].items()
-        if path.startswith(f"{P}/admin")
+        if path.startswith((f"{P}/admin", f"{P}/recovery"))
         for method in operations
     ]
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.audit.models import AuditEntry
 from posegen.kit.context import request_id_var
-from posegen.kit.pagination import PageRequest
+from posegen.kit.pagination import PageRequest, paginate
 
 
 async def record(
@@ -48,10 +48,4 @@ async def search(
         query = query.where(or_(AuditEntry.user_id == user_id, AuditEntry.actor_id == user_id))
     if action:
         query = query.where(AuditEntry.action == action)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(
-        query.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-        .offset(page.offset)
-        .limit(page.limit)
-    )
-    return list(rows), int(total or 0)
+    return await paginate(session, query, page, AuditEntry.created_at.desc(), AuditEntry.id.desc())

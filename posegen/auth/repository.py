@@ -6,7 +6,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.auth.models import User
-from posegen.kit.pagination import PageRequest, escape_like
+from posegen.kit.pagination import PageRequest, escape_like, paginate
 
 
 async def get(session: AsyncSession, user_id: str) -> User | None:
@@ -34,8 +34,4 @@ async def search(session: AsyncSession, text: str | None, page: PageRequest) -> 
                 func.lower(User.name).like(pattern, escape="\\"),
             )
         )
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(
-        query.order_by(User.created_at.desc(), User.id.desc()).offset(page.offset).limit(page.limit)
-    )
-    return list(rows), int(total or 0)
+    return await paginate(session, query, page, User.created_at.desc(), User.id.desc())

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.credits.models import CreditAccount, CreditEntry, EntryKind, UnlimitedUsage
 from posegen.kit.orm import upsert
-from posegen.kit.pagination import PageRequest
+from posegen.kit.pagination import PageRequest, paginate
 from posegen.kit.time import utcnow
 
 
@@ -70,13 +70,7 @@ async def refund_of(session: AsyncSession, reference_type: str, reference_id: st
 
 async def history(session: AsyncSession, user_id: str, page: PageRequest) -> tuple[list[CreditEntry], int]:
     query = select(CreditEntry).where(CreditEntry.user_id == user_id)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(
-        query.order_by(CreditEntry.created_at.desc(), CreditEntry.id.desc())
-        .offset(page.offset)
-        .limit(page.limit)
-    )
-    return list(rows), int(total or 0)
+    return await paginate(session, query, page, CreditEntry.created_at.desc(), CreditEntry.id.desc())
 
 
 async def use_quota(session: AsyncSession, user_id: str, day: date, poses: int, quota: int) -> int | None:

@@ -14,7 +14,8 @@ from posegen.credits.service import pay
 from posegen.db import after_commit
 from posegen.engines.base import Engine
 from posegen.errors import Conflict, NotFound, ValidationFailed
-from posegen.generation.models import BackgroundChange, GeneratedPose, PoseStatus
+from posegen.generation.manage import completed_pose
+from posegen.generation.models import BackgroundChange, PoseStatus
 from posegen.generation.schemas import BackgroundOptions
 from posegen.kit.time import utcnow
 from posegen.projects.uploads import get_owned_upload
@@ -32,11 +33,7 @@ async def request_change(
     wake: Callable[[], None],
 ) -> dict[str, object]:
     """Charge for and queue a background change; refunded if it fails."""
-    pose = await session.get(GeneratedPose, pose_id)
-    if pose is None or pose.user_id != user.id:
-        raise NotFound("Pose not found")
-    if pose.status != PoseStatus.COMPLETED.value:
-        raise Conflict("Only a completed pose can get a new background")
+    pose = await completed_pose(session, user.id, pose_id)
     engine = engines(pose.engine)
     if engine is None or body.background_mode not in engine.background_modes:
         raise ValidationFailed(

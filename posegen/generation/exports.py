@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from posegen.db import after_commit
-from posegen.errors import Conflict, NotFound, ValidationFailed
-from posegen.generation.models import GeneratedPose, PoseStatus
+from posegen.errors import ValidationFailed
+from posegen.generation.manage import completed_pose
+from posegen.generation.models import GeneratedPose
 from posegen.imaging.exports import render_export
 from posegen.imaging.presets import ExportPreset, resolve_preset
 from posegen.kit.ids import new_id
@@ -76,16 +77,14 @@ async def regenerate_export(
     preset = resolve_preset(format_key)
     if preset is None:
         raise ValidationFailed(f"format: unknown format {format_key!r}", field="format")
-    pose = await session.get(GeneratedPose, pose_id)
-    if pose is None or pose.user_id != user_id:
-        raise NotFound("Pose not found")
-    if pose.status != PoseStatus.COMPLETED.value or pose.image_key is None:
-        raise Conflict("Only a completed pose has exports")
+    pose = await completed_pose(session, user_id, pose_id)
+    image_key = pose.image_key
+    assert image_key is not None  # completed_pose checked it
     if preset.key == "original":
-        return preset.key, pose.image_key
+        return preset.key, image_key
     box = pose.figure_box
     focus = (box[0], box[1], box[2], box[3]) if box and len(box) == 4 else None
-    data = await run_in_threadpool(_render, await storage.get(pose.image_key), preset, focus)
+    data = await run_in_threadpool(_render, await storage.get(image_key), preset, focus)
     key = f"generations/{pose.generation_id}/{pose.id}/exports/{new_id()}-{preset.key}.{preset.extension}"
     await storage.put(key, data)
     old = (pose.export_keys or {}).get(preset.key)

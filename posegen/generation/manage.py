@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.auth.models import User
@@ -21,7 +21,7 @@ from posegen.generation.models import (
     PoseStatus,
 )
 from posegen.generation.pricing import pose_cost
-from posegen.kit.pagination import PageRequest
+from posegen.kit.pagination import PageRequest, paginate
 from posegen.kit.time import utcnow
 from posegen.work import outcomes
 
@@ -31,6 +31,16 @@ async def owned(session: AsyncSession, user: User, generation_id: str) -> Genera
     if generation is None or generation.user_id != user.id:
         raise NotFound("Generation not found")
     return generation
+
+
+async def completed_pose(session: AsyncSession, user_id: str, pose_id: str) -> GeneratedPose:
+    """A finished pose of this user: `NotFound` for others' ids, `Conflict` until it completed."""
+    pose = await session.get(GeneratedPose, pose_id)
+    if pose is None or pose.user_id != user_id:
+        raise NotFound("Pose not found")
+    if pose.status != PoseStatus.COMPLETED.value or pose.image_key is None:
+        raise Conflict("The pose has not completed")
+    return pose
 
 
 async def poses_of(
@@ -54,13 +64,7 @@ async def search(
         query = query.where(Generation.project_id == project_id)
     if status is not None:
         query = query.where(Generation.status == status.value)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(
-        query.order_by(Generation.created_at.desc(), Generation.id.desc())
-        .offset(page.offset)
-        .limit(page.limit)
-    )
-    return list(rows), int(total or 0)
+    return await paginate(session, query, page, Generation.created_at.desc(), Generation.id.desc())
 
 
 async def cancel(

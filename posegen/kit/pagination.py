@@ -2,13 +2,16 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.kit.schemas import Schema
 
 MAX_LIMIT = 100
+T = TypeVar("T")
 
 
 class Pagination(Schema):
@@ -57,3 +60,12 @@ def page_params(default_limit: int) -> Callable[..., PageRequest]:
 def escape_like(text: str) -> str:
     r"""Escape `%`, `_` and `\` so text matches itself in a LIKE with ESCAPE '\'."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def paginate(
+    session: AsyncSession, query: Select[T], page: PageRequest, *order: Any
+) -> tuple[list[T], int]:
+    """One page of `query` in `order`, and how many rows the whole query has."""
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(query.order_by(*order).offset(page.offset).limit(page.limit))
+    return list(rows), int(total or 0)

@@ -11,7 +11,7 @@ from posegen.audit import service as audit
 from posegen.auth.models import User
 from posegen.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from posegen.kit.orm import upsert
-from posegen.kit.pagination import PageRequest
+from posegen.kit.pagination import PageRequest, paginate
 from posegen.kit.time import utcnow
 from posegen.library import repository as library
 from posegen.library.models import PoseRequest, PoseRequestVote, RequestStatus
@@ -88,13 +88,7 @@ async def search(
 async def _page(
     session: AsyncSession, query: Select[PoseRequest], page: PageRequest
 ) -> tuple[list[PoseRequest], int]:
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(
-        query.order_by(PoseRequest.created_at.desc(), PoseRequest.id.desc())
-        .offset(page.offset)
-        .limit(page.limit)
-    )
-    return list(rows), int(total or 0)
+    return await paginate(session, query, page, PoseRequest.created_at.desc(), PoseRequest.id.desc())
 
 
 async def popular(session: AsyncSession, limit: int) -> list[PoseRequest]:

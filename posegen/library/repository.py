@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.kit.orm import upsert
-from posegen.kit.pagination import PageRequest, escape_like
+from posegen.kit.pagination import PageRequest, escape_like, paginate
 from posegen.library.models import Pose, PoseCategory, PoseFavorite, PoseTag
 
 Sort = Literal["popular", "newest", "name"]
@@ -77,14 +77,12 @@ async def list_poses(
         query = query.where(Pose.is_featured == filters.featured)
     if filters.premium is not None:
         query = query.where(Pose.is_premium == filters.premium)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
     order = {
         "popular": (Pose.popularity_score.desc(), Pose.usage_count.desc(), Pose.name, Pose.id),
         "newest": (Pose.created_at.desc(), Pose.id.desc()),
         "name": (Pose.name, Pose.id),
     }[filters.sort]
-    rows = await session.scalars(query.order_by(*order).offset(page.offset).limit(page.limit))
-    return list(rows), int(total or 0)
+    return await paginate(session, query, page, *order)
 
 
 async def pose(session: AsyncSession, pose_id: str) -> Pose | None:
@@ -160,8 +158,4 @@ async def favorites(
         .join(PoseFavorite, PoseFavorite.pose_id == Pose.id)
         .where(PoseFavorite.user_id == user_id, visible)
     )
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(
-        query.order_by(PoseFavorite.created_at.desc(), Pose.id).offset(page.offset).limit(page.limit)
-    )
-    return list(rows), int(total or 0)
+    return await paginate(session, query, page, PoseFavorite.created_at.desc(), Pose.id)

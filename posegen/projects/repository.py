@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.generation.models import Generation, GenerationStatus
 from posegen.generation.views import generation_out
-from posegen.kit.pagination import PageRequest
+from posegen.kit.pagination import PageRequest, paginate
 from posegen.projects.models import Project, ProjectStatus, Upload
 
 
@@ -35,11 +35,7 @@ async def list_projects(
     query = select(Project).where(Project.user_id == user_id)
     if status is not None:
         query = query.where(Project.status == status.value)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(
-        query.order_by(Project.created_at.desc(), Project.id.desc()).offset(page.offset).limit(page.limit)
-    )
-    return list(rows), int(total or 0)
+    return await paginate(session, query, page, Project.created_at.desc(), Project.id.desc())
 
 
 async def owned_upload(session: AsyncSession, user_id: str, upload_id: str) -> Upload | None:

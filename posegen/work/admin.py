@@ -12,7 +12,7 @@ from posegen.auth.dependencies import AdminUser, require_admin
 from posegen.db import Session, after_commit
 from posegen.errors import Conflict, NotFound
 from posegen.generation.models import GeneratedPose, Generation, GenerationStatus, PoseStatus
-from posegen.kit.pagination import PageRequest, page_params
+from posegen.kit.pagination import PageRequest, page_params, paginate
 from posegen.kit.time import isoformat_z, utcnow
 from posegen.work import queue
 from posegen.work.models import QueueState, Worker
@@ -121,12 +121,7 @@ async def dead_letter(
 ) -> dict[str, Any]:
     """Poses that ran out of attempts, newest first."""
     query = select(GeneratedPose).where(GeneratedPose.error_code == DEAD_LETTERED)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(
-        query.order_by(GeneratedPose.completed_at.desc(), GeneratedPose.id)
-        .offset(page.offset)
-        .limit(page.limit)
-    )
+    rows, total = await paginate(session, query, page, GeneratedPose.completed_at.desc(), GeneratedPose.id)
     return {
         "poses": [
             {
@@ -141,7 +136,7 @@ async def dead_letter(
             }
             for pose in rows
         ],
-        "pagination": page.result(int(total or 0)).model_dump(by_alias=True),
+        "pagination": page.result(total).model_dump(by_alias=True),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import os
@@ -17,25 +18,28 @@ from PIL import ExifTags, Image
 from PIL.PngImagePlugin import PngInfo
 from sqlalchemy import func, select
 
+from posegen.auth.models import User
 from posegen.config import Settings
 from posegen.db import Database
 from posegen.errors import NotFound
-from posegen.projects.models import Upload
+from posegen.imaging.budget import shared_budget
+from posegen.projects.models import Project, Upload
+from posegen.projects.sanitize import clean_image, inspect_image
 from posegen.projects.uploads import get_owned_upload
 from tests.fixtures.app import bearer, make_settings, token_for
-from tests.fixtures.factories import create_user
+from tests.fixtures.factories import create_project, create_user
 
 P = "/api/apps/pose-generator"
 
 
 @pytest.fixture
-def server_limits() -> dict[str, int]:
+def server_limits() -> dict[str, float]:
     """Overrides of the server settings; tests parametrize it to shrink the upload limits."""
     return {}
 
 
 @pytest.fixture
-def settings(database_url: str, data_dir: Path, server_limits: dict[str, int]) -> Settings:
+def settings(database_url: str, data_dir: Path, server_limits: dict[str, float]) -> Settings:
     return make_settings(database_url, data_dir, server=server_limits)
 
 
@@ -102,6 +106,13 @@ async def upload(
 
 def stored_path(settings: Settings, key: str) -> Path:
     return settings.storage_root / key
+
+
+async def get_user(db: Database, user_id: str) -> User:
+    async with db.session(write=False) as session:
+        user = await session.get(User, user_id)
+    assert user is not None
+    return user
 
 
 async def upload_rows(db: Database) -> list[Upload]:
@@ -367,3 +378,125 @@ async def test_uploads_are_private_to_their_owner(
         with pytest.raises(NotFound):
             await get_owned_upload(session, caller.id, "no-such-upload")
         assert await session.scalar(select(func.count()).select_from(Upload)) == 1
+
+
+# -- stored size and the image memory budget ---------------------------------------------------
+
+
+@pytest.mark.parametrize("server_limits", [{"max_stored_image_side": 64}])
+async def test_large_images_are_stored_downscaled_to_the_longest_side(
+    client: httpx.AsyncClient, db: Database, settings: Settings, caller: Caller
+) -> None:
+    wide = await upload(client, caller, encode(gradient(200, 100), "PNG"))
+    tall = await upload(client, caller, encode(gradient(30, 120, "RGBA"), "WEBP"))
+    small = await upload(client, caller, encode(gradient(64, 20), "PNG"))
+    sizes = []
+    for response in (wide, tall, small):
+        assert response.status_code == 201, response.text
+        body = response.json()["upload"]
+        sizes.append((body["width"], body["height"]))
+    assert sizes == [(64, 32), (16, 64), (64, 20)]  # aspect kept; a small image is never enlarged
+    rows = {row.id: row for row in await upload_rows(db)}
+    for response, size in zip((wide, tall, small), sizes, strict=True):
+        row = rows[response.json()["upload"]["id"]]
+        assert (row.width, row.height) == size
+        with Image.open(stored_path(settings, row.storage_key)) as stored:
+            assert stored.size == size
+    with Image.open(stored_path(settings, rows[tall.json()["upload"]["id"]].storage_key)) as stored:
+        assert stored.mode == "RGBA"  # alpha survives the resize
+
+
+@pytest.mark.parametrize("server_limits", [{"max_stored_image_side": 64}])
+async def test_orientation_is_applied_to_the_downscaled_image(
+    client: httpx.AsyncClient, db: Database, settings: Settings, caller: Caller
+) -> None:
+    image = Image.new("RGB", (400, 200), (255, 0, 0))
+    image.paste((0, 0, 255), (0, 0, 200, 200))  # left half blue, right half red
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6  # "rotate 90° clockwise to display"
+    response = await upload(client, caller, encode(image, "JPEG", exif=exif, quality=95))
+    assert response.status_code == 201, response.text
+    (row,) = await upload_rows(db)
+    with Image.open(stored_path(settings, row.storage_key)) as stored:
+        assert stored.size == (32, 64)
+        assert not stored.getexif()
+        top = stored.convert("RGB").getpixel((16, 8))
+        bottom = stored.convert("RGB").getpixel((16, 56))
+    assert isinstance(top, tuple) and isinstance(bottom, tuple)
+    assert top[2] > 200 and top[0] < 60
+    assert bottom[0] > 200 and bottom[2] < 60
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale() -> None:
+    data = encode(gradient(160, 120).resize((1600, 1200)), "JPEG")
+    plan = inspect_image(data, 40_000_000, 100)
+    # The decoder scales by 1/8 (200 × 150), never below the stored size (100 × 75).
+    assert (plan.decoded, plan.stored) == ((200, 150), (100, 75))
+    clean = clean_image(data, plan, 40_000_000, 100)
+    assert (clean.width, clean.height) == (100, 75)
+    full = inspect_image(data, 40_000_000, 4096)
+    assert (full.decoded, full.stored) == ((1600, 1200), (1600, 1200))
+    assert plan.cost < full.cost
+
+
+def test_the_planned_cost_grows_with_the_decoded_image() -> None:
+    header = png_declaring(6300, 6300, real_data=False)
+    plan = inspect_image(header, 40_000_000, 2048)
+    assert (plan.decoded, plan.stored) == ((6300, 6300), (2048, 2048))
+    # At least the decoded greyscale source and the RGB result; well under the 3 copies of old.
+    assert 6300 * 6300 + 2048 * 2048 * 4 < plan.cost < 3 * 6300 * 6300 * 4
+    small = inspect_image(png_declaring(100, 100, real_data=False), 40_000_000, 2048)
+    assert small.cost < plan.cost / 100
+
+
+@pytest.mark.parametrize("server_limits", [{"image_memory_budget_mb": 16, "image_memory_wait_seconds": 0}])
+async def test_a_full_image_memory_budget_answers_503_with_retry_after(
+    client: httpx.AsyncClient, db: Database, settings: Settings, caller: Caller
+) -> None:
+    budget = shared_budget(settings)
+    project = await create_project(db, await get_user(db, caller.id))
+    async with budget.reserve(budget.capacity):
+        refused = await upload(client, caller, encode(gradient(32, 32), "PNG"))
+        avatar = await client.post(
+            f"{P}/projects/{project.id}/avatar",
+            files={"file": ("a.png", encode(gradient(32, 32), "PNG"), "image/png")},
+            headers=caller.headers,
+        )
+    for response in (refused, avatar):
+        await assert_refused(response, 503, "SERVICE_UNAVAILABLE", db, settings)
+        assert response.headers["Retry-After"] == "1"
+    async with db.session(write=False) as session:
+        row = await session.get(Project, project.id)
+    assert row is not None
+    assert row.avatar_upload_id is None
+    assert budget.in_use == 0
+    # With room again, the same upload goes through.
+    assert (await upload(client, caller, encode(gradient(32, 32), "PNG"))).status_code == 201
+
+
+@pytest.mark.parametrize("server_limits", [{"image_memory_budget_mb": 16, "image_memory_wait_seconds": 10}])
+async def test_an_upload_waits_for_room_in_the_budget(
+    client: httpx.AsyncClient, db: Database, settings: Settings, caller: Caller
+) -> None:
+    budget = shared_budget(settings)
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        async with budget.reserve(budget.capacity):
+            await release.wait()
+
+    holder = asyncio.create_task(hold())
+    await asyncio.sleep(0)
+    pending = asyncio.create_task(upload(client, caller, encode(gradient(32, 32), "PNG")))
+    deadline = asyncio.get_running_loop().time() + 10
+    while budget.waiting == 0:
+        assert asyncio.get_running_loop().time() < deadline, "the upload never queued for the budget"
+        await asyncio.sleep(0.01)
+    assert not pending.done()
+    assert await upload_rows(db) == []
+    release.set()
+    await holder
+    response = await asyncio.wait_for(pending, 10)
+    assert response.status_code == 201, response.text
+    assert len(await upload_rows(db)) == 1
+    assert budget.in_use == 0

@@ -1,13 +1,15 @@
 """Upload memory: peak RSS of one `posegen serve` process while 8 clients upload a 39.7-megapixel PNG.
 
-Run: ``.venv/bin/python benchmarks/upload_memory.py``; prints one JSON object. Options: ``--uploads N``
+Run: ``.venv/bin/python benchmarks/upload_memory.py``; prints one JSON object. Options:
+``--database sqlite`` (default ``postgresql``, at ``POSEGEN_BENCH_POSTGRES_URL``), ``--uploads N``
 (concurrent uploads, default 8), ``--side S`` (the PNG is S × S, default 6300: 39.69 MP, under the
 40 MP limit), ``--rounds R`` (the 8 uploads are sent R times, one round after the other, default 2:
 the second round shows whether memory freed by the first is reused rather than added to).
 
 The file is what issue 9 measured: an RGB PNG of one colour with a few stripes, built row by row
 with zlib (about 130 KB), so the cost is all in the server's decode and re-encode. One `posegen serve
---no-worker` process runs on a throwaway SQLite database (the database is not what is measured). A
+--no-worker` process runs on a throwaway database. On SQLite each upload request holds the write
+lock from its first query, so uploads there run one at a time; PostgreSQL runs them at once. A
 user registers over HTTP; one small upload warms the process up (imports, Pillow's plugins, the
 thread pool), then its VmRSS is the baseline. The R rounds of N concurrent ``POST /uploads`` follow
 while a thread reads the server's VmRSS from ``/proc/<pid>/status`` every 5 ms; VmHWM (the kernel's
@@ -24,6 +26,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -147,8 +150,6 @@ async def wait_healthy(client: httpx.AsyncClient, process: subprocess.Popen[byte
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]

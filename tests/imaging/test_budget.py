@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from posegen.db import Database, create_engine
 from posegen.errors import ServiceUnavailable
 from posegen.imaging.budget import (
     MIB,
@@ -19,6 +20,9 @@ from posegen.imaging.budget import (
     release_freed_memory,
     shared_budget,
 )
+from posegen.projects.models import Upload
+from posegen.storage.factory import create_storage
+from posegen.work.worker import Worker
 from tests.fixtures.app import make_settings
 
 
@@ -278,3 +282,33 @@ def test_release_freed_memory_is_safe_to_call() -> None:
     # glibc's malloc_trim where there is one; a no-op elsewhere. Either way it must not fail.
     release_freed_memory()
     release_freed_memory()
+
+
+async def test_the_worker_decodes_an_uploaded_background_within_the_budget(tmp_path: Path) -> None:
+    settings = make_settings(
+        f"sqlite:///{tmp_path / 'unused.db'}",
+        tmp_path,
+        server={"image_memory_budget_mb": 17, "image_memory_wait_seconds": 0},
+    )
+    storage = create_storage(settings)
+    data = _png("P", (60, 40))
+    key = "uploads/someone/background.png"
+    await storage.put(key, data, "image/png")
+    upload = Upload(
+        id="background", user_id="someone", storage_key=key, mime="image/png", width=60, height=40,
+        size_bytes=len(data), sha256="0" * 64,
+    )  # fmt: skip
+    database = Database(create_engine(settings.database_url))  # never connected: no query is made
+    worker = Worker(database, storage, {}, settings)
+    try:
+        spec = await worker.background_spec("upload", None, None, upload)
+        assert spec is not None and spec.image is not None
+        assert (spec.image.mode, spec.image.size) == ("RGB", (60, 40))
+        budget = shared_budget(settings)
+        assert budget.in_use == 0
+        async with budget.reserve(budget.capacity):
+            with pytest.raises(ServiceUnavailable):
+                await worker.background_spec("upload", None, None, upload)
+        assert budget.in_use == 0
+    finally:
+        await database.dispose()

@@ -41,6 +41,33 @@ class ServerSettings(BaseModel):
     max_upload_pixels: int = Field(
         40_000_000, ge=1, description="Largest uploaded image in pixels (width × height)."
     )
+    max_stored_image_side: int = Field(
+        2048,
+        ge=64,
+        le=65_535,
+        description=(
+            "Longest side an uploaded image (upload, avatar) is stored at; larger ones are scaled down "
+            "(renders are at most 1024²)."
+        ),
+    )
+    image_memory_budget_mb: int = Field(
+        512,
+        ge=16,
+        le=1_048_576,
+        description=(
+            "Memory (MiB) that decoding and re-encoding client images may hold at once in one process; "
+            "work beyond it waits."
+        ),
+    )
+    image_memory_wait_seconds: float = Field(
+        15.0,
+        ge=0,
+        le=300,
+        description=(
+            "How long image work waits for room in the memory budget before the request gets 503 "
+            "with `Retry-After`."
+        ),
+    )
 
 
 class DatabaseSettings(BaseModel):

@@ -1,4 +1,4 @@
-"""The upload pipeline: read with a cap, sanitize in a thread, store, record.
+"""The upload pipeline: read with a cap, sanitize in a thread within the memory budget, store, record.
 
 Uploads are private to their owner: every lookup by id goes through
 `get_owned_upload`, which answers `NotFound` for someone else's upload too.
@@ -17,10 +17,11 @@ from starlette.concurrency import run_in_threadpool
 
 from posegen.config import Settings
 from posegen.errors import NotFound, PayloadTooLarge
+from posegen.imaging.budget import ImageMemoryBudget, release_freed_memory, shared_budget
 from posegen.kit.ids import new_id
 from posegen.projects import repository
 from posegen.projects.models import Upload
-from posegen.projects.sanitize import CleanImage, clean_image
+from posegen.projects.sanitize import CleanImage, Inspected, clean_image, inspect_image
 from posegen.projects.schemas import UploadOut
 from posegen.storage.base import Storage
 
@@ -31,12 +32,22 @@ READ_CHUNK = 256 * 1024
 
 @dataclass(frozen=True)
 class UploadLimits:
+    """What an upload may be, the size it is stored at, and the memory budget its decoding uses."""
+
     max_bytes: int
     max_pixels: int
+    max_side: int
+    budget: ImageMemoryBudget
 
     @classmethod
     def of(cls, settings: Settings) -> UploadLimits:
-        return cls(settings.server.max_upload_bytes, settings.server.max_upload_pixels)
+        server = settings.server
+        return cls(
+            server.max_upload_bytes,
+            server.max_upload_pixels,
+            server.max_stored_image_side,
+            shared_budget(settings),
+        )
 
 
 class AsyncReadable(Protocol):
@@ -59,9 +70,24 @@ async def read_capped(file: AsyncReadable, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-def _prepare(data: bytes, max_pixels: int) -> tuple[CleanImage, str]:
-    clean = clean_image(data, max_pixels)
+def _clean(data: bytes, plan: Inspected, limits: UploadLimits) -> tuple[CleanImage, str]:
+    try:
+        clean = clean_image(data, plan, limits.max_pixels, limits.max_side)
+    finally:
+        # Every image of the clean-up is garbage by now, also when it failed.
+        release_freed_memory()
     return clean, hashlib.sha256(clean.data).hexdigest()
+
+
+async def sanitize(data: bytes, limits: UploadLimits) -> tuple[CleanImage, str]:
+    """The clean image and its SHA-256; the Pillow work runs in the thread pool.
+
+    The header is checked first (cheap, no pixels decoded); the decode and re-encode then hold
+    their estimated peak memory of the process-wide budget, which may wait and then refuse (503).
+    """
+    plan = await run_in_threadpool(inspect_image, data, limits.max_pixels, limits.max_side)
+    async with limits.budget.reserve(plan.cost):
+        return await run_in_threadpool(_clean, data, plan, limits)
 
 
 def storage_key(user_id: str, upload_id: str, extension: str) -> str:
@@ -71,10 +97,10 @@ def storage_key(user_id: str, upload_id: str, extension: str) -> str:
 async def store_upload(
     session: AsyncSession, storage: Storage, *, user_id: str, file: AsyncReadable, limits: UploadLimits
 ) -> Upload:
-    """Read `file` (at most `limits.max_bytes`), sanitize it (see `sanitize.clean_image`) in a
-    thread, store the clean file and add its row (flushed)."""
+    """Read `file` (at most `limits.max_bytes`), sanitize it (see `sanitize`), store the clean
+    file and add its row (flushed)."""
     data = await read_capped(file, limits.max_bytes)
-    clean, digest = await run_in_threadpool(_prepare, data, limits.max_pixels)
+    clean, digest = await sanitize(data, limits)
     upload_id = new_id()
     key = storage_key(user_id, upload_id, clean.format.extension)
     await storage.put(key, clean.data, clean.format.mime)

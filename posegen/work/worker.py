@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import os
 import socket
 import time
@@ -20,7 +19,6 @@ from datetime import timedelta
 from typing import cast
 
 import structlog
-from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
@@ -38,6 +36,7 @@ from posegen.engines.base import (
 from posegen.engines.flux.prompt import NEGATIVE_PROMPT
 from posegen.generation.models import BackgroundChange, GeneratedPose, Generation, PoseStatus
 from posegen.imaging.backgrounds import parse_hex_color
+from posegen.imaging.budget import decode_rgb, shared_budget
 from posegen.kit.ids import new_id
 from posegen.kit.time import utcnow
 from posegen.projects.models import Project, Upload
@@ -313,7 +312,7 @@ class Worker:
             return BackgroundSpec("solid_color", color=parse_hex_color(color))
         if mode == "upload" and upload is not None:
             data = await self.storage.get(upload.storage_key)
-            image = await run_in_threadpool(lambda: Image.open(io.BytesIO(data)).convert("RGB"))
+            image = await decode_rgb(shared_budget(self.settings), data)
             return BackgroundSpec("upload", image=image)
         if mode == "ai_generate":
             return BackgroundSpec("ai_generate", prompt=prompt)

@@ -63,7 +63,14 @@ MINOR_TERMS: tuple[str, ...] = (
     # Bahasa Indonesia: child, toddler, baby, teenager, kid, schoolgirl
     "anak", "balita", "bayi", "remaja", "bocah", "siswi",
 )  # fmt: skip
-"""Words that make a prompt about a minor (`MINOR_AGES` adds ages under 18)."""
+"""Words that make a prompt about a minor (`MINOR_AGES` adds ages under 18). Not bare "minor":
+it is far more often "a minor adjustment" than a person."""
+
+MINOR_LOOKALIKES: tuple[str, ...] = (
+    "baby blue", "baby pink", "baby bump", "baby hair", "baby hairs", "child's pose", "childs pose",
+    "child pose", "kid gloves", "kid leather", "anak tangga",
+)  # fmt: skip
+"""Phrases where a minor's word means something else (a colour, a yoga pose, a stair step)."""
 
 MINOR_AGES = (
     r"(?<!\d)(?:[1-9]|1[0-7]) ?(?:years? ?old|yrs? ?old|yo|tahun)(?!\w)",
@@ -149,7 +156,7 @@ DASHES = (
     "\u002d\u058a\u05be\u1400\u1806\u2010\u2011\u2012\u2013\u2014\u2015\u2e17\u2e1a\u2e3a\u2e3b"
     "\u2e40\u2e5d\u301c\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d\U00010ead"
 )
-"""Every code point of general category Pd (dash punctuation), Unicode 15."""
+"""Every code point of general category Pd (dash punctuation) as of Unicode 14 and 15."""
 _SEPARATORS = re.compile("[\\s_\u2212" + re.escape(DASHES) + "]+")
 
 
@@ -244,6 +251,7 @@ _MINOR = _phrase_pattern(MINOR_TERMS)
 _MINOR_AGE = re.compile("|".join(MINOR_AGES))
 _BODY_OR_CLOTHING = _phrase_pattern(BODY_AND_CLOTHING_TERMS)
 _FRAMING = _phrase_pattern(POSE_FRAMING)
+_LOOKALIKES = _phrase_pattern(MINOR_LOOKALIKES)
 _TAG = re.compile(
     r"<\s*/?\s*(?:" + "|".join(MARKUP_TAGS) + r")(?![a-z0-9])"  # a known dangerous element
     r"|</?[a-z][a-z0-9-]*(?:[\s/>]|$)"  # any tag written as a tag
@@ -269,7 +277,10 @@ def mentions_pose(text: str) -> bool:
 def pairs_minor_with_body(text: str) -> bool:
     """Whether `text` is about a minor and also names a body part or revealing clothing."""
     words = canonical(text)
-    about_minor = _MINOR.search(words) is not None or _MINOR_AGE.search(_words(folded(text))) is not None
+    about_minor = (
+        _MINOR.search(_LOOKALIKES.sub(" ", words)) is not None
+        or _MINOR_AGE.search(_words(folded(text))) is not None
+    )
     return about_minor and _BODY_OR_CLOTHING.search(_FRAMING.sub(" ", words)) is not None
 
 

@@ -105,7 +105,13 @@ MARKUP_TAGS: tuple[str, ...] = (
 )  # fmt: skip
 """Elements refused even when written `< script` (a space browsers forgive in some parsers)."""
 
-MARKUP_SCHEMES: tuple[str, ...] = ("javascript:", "vbscript:", "livescript:", "data:text/html", "data:image/svg")
+MARKUP_SCHEMES: tuple[str, ...] = (
+    "javascript:",
+    "vbscript:",
+    "livescript:",
+    "data:text/html",
+    "data:image/svg",
+)
 """URL schemes that run code, matched with every space and control removed (`java\tscript:`)."""
 
 REPEAT_LIMIT = 10
@@ -147,7 +153,9 @@ _DEFAULT_IGNORABLE = (
     (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
 )  # fmt: skip
 _IGNORABLE = re.compile(
-    "[" + "".join(f"{chr(low)}-{chr(high)}" if low != high else chr(low) for low, high in _DEFAULT_IGNORABLE) + "]"
+    "["
+    + "".join(f"{chr(low)}-{chr(high)}" if low != high else chr(low) for low, high in _DEFAULT_IGNORABLE)
+    + "]"
 )
 # Separators between words: any whitespace (NBSP, ideographic space, tab…), the underscore, the
 # minus sign and every dash or hyphen (general category Pd, listed in `DASHES`). Several in a
@@ -228,7 +236,7 @@ def _words(text: str) -> str:
 
 
 def canonical(text: str) -> str:
-    """The form keywords are matched on: folded, mapped to its confusable skeleton, separators as one space."""
+    """What keywords are matched on: folded, mapped to its confusable skeleton, separators one space."""
     # Separators are made spaces before the skeleton too, so a dash it maps elsewhere still separates.
     skeleton = _words(folded(text)).translate(_skeleton_table())
     # A prototype may carry marks or capitals of its own (`0` → `O`).
@@ -293,7 +301,7 @@ def has_markup(text: str) -> bool:
 
 
 def has_long_repeat(text: str) -> bool:
-    """Whether one character repeats `REPEAT_LIMIT` times in a row (invisible characters between do not count)."""
+    """Whether a character repeats `REPEAT_LIMIT` times in a row (invisible characters between ignored)."""
     return _REPEATED.search(folded(text)) is not None
 
 

@@ -76,12 +76,12 @@ class TextPolicy:
             return value  # None of an optional field
         found = control_character(value, multiline=self.multiline)
         if found is not None:
-            raise PydanticCustomError(
-                "control_character", control_message(found, multiline=self.multiline)
-            )
+            raise PydanticCustomError("control_character", control_message(found, multiline=self.multiline))
         return value
 
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
         # Runs after the string constraints (strip, lengths) of the same annotation.
         return core_schema.no_info_after_validator_function(self.check, handler(source))
 

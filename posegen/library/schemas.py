@@ -159,7 +159,9 @@ class RequestStats(Schema):
 
 # --- admin library management ---------------------------------------------------------------
 
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50), LINE]
+Tag = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50), LINE
+]
 
 
 class PoseCreate(Schema):

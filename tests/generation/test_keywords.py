@@ -179,12 +179,24 @@ def test_dashes_are_every_pd_code_point_of_this_python() -> None:
 
 
 def test_the_canonical_form() -> None:
-    assert keywords.canonical("Ｍｉｃｋｅｙ\u00a0\u00a0_\u2010Ｍｏｕｓｅ") == keywords.canonical("mickey mouse")
+    assert keywords.canonical("Ｍｉｃｋｅｙ\u00a0\u00a0_\u2010Ｍｏｕｓｅ") == keywords.canonical(
+        "mickey mouse"
+    )
     assert keywords.canonical("Caf\u0065\u0301") == "cafe"
     assert keywords.canonical("  a \t\n b  ") == "a b"
 
 
-DEFAULT_IGNORABLES = ["\u00ad", "\u034f", "\u200b", "\u200c", "\u200d", "\u2060", "\u2063", "\ufeff", "\ufe0f"]
+DEFAULT_IGNORABLES = [
+    "\u00ad",
+    "\u034f",
+    "\u200b",
+    "\u200c",
+    "\u200d",
+    "\u2060",
+    "\u2063",
+    "\ufeff",
+    "\ufe0f",
+]
 SINGLE_WORDS = [word for word in keywords.FORBIDDEN_KEYWORDS if word.isalpha()]
 
 

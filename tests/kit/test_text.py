@@ -12,14 +12,16 @@ from pydantic import Field, StringConstraints, ValidationError
 from posegen.kit.schemas import Schema
 from posegen.kit.text import JSON_SCHEMA_KEY, LINE, PARAGRAPH, Line, control_character, control_message
 
-ALWAYS_REFUSED = [chr(code) for code in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0))]
+ALWAYS_REFUSED = [
+    chr(code) for code in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0))
+]
 LINE_BREAKS = ["\t", "\n", "\r", "\u2028", "\u2029"]
 
 
 class Sample(Schema):
     name: Annotated[str, StringConstraints(strip_whitespace=True), Field(min_length=1, max_length=10), LINE]
     notes: Annotated[str | None, Field(max_length=50), PARAGRAPH] = None
-    tags: list[Line] = []
+    tags: list[Line] = Field(default_factory=list)
 
 
 @pytest.mark.parametrize("character", ALWAYS_REFUSED, ids=lambda c: f"U+{ord(c):04X}")
@@ -74,7 +76,9 @@ def test_the_policy_is_documented_in_the_json_schema() -> None:
 
 def test_the_message_names_the_code_point_not_the_character() -> None:
     assert control_message("\x00", multiline=True) == "must not contain control characters (found U+0000)"
-    assert control_message("\n", multiline=False) == "must be a single line (no tab or line break, found U+000A)"
+    assert (
+        control_message("\n", multiline=False) == "must be a single line (no tab or line break, found U+000A)"
+    )
 
 
 @given(

@@ -22,18 +22,23 @@ from posegen.errors import ValidationFailed
 from posegen.kit.text import control_character, control_message
 
 
-def _json_strings(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
-    """Every string of a parsed JSON document (keys too) with where it sits."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            # A key is checked as the object's own text, so the error names the object, not the key.
-            yield path, str(key)
-            yield from _json_strings(item, (*path, str(key)))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _json_strings(item, (*path, str(index)))
+def _json_strings(document: Any) -> Iterator[tuple[tuple[str, ...], str]]:
+    """Every string of a parsed JSON document (keys too) with where it sits.
+
+    Walked with an explicit stack: a deeply nested body must not exhaust the call stack.
+    """
+    stack: list[tuple[tuple[str, ...], Any]] = [((), document)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            yield path, value
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                # A key is checked as the object's own text, so the error names the object, not the key.
+                yield path, str(key)
+                stack.append(((*path, str(key)), item))
+        elif isinstance(value, list):
+            stack.extend(((*path, str(index)), item) for index, item in enumerate(value))
 
 
 def _is_json(request: Request) -> bool:
@@ -72,8 +77,8 @@ async def _body_strings(request: Request) -> list[tuple[str, str]]:
         return []
     try:
         document = await request.json()  # cached: FastAPI parsed it before solving dependencies
-    except ValueError:
-        # Not JSON after all; the route's own validation answers for it.
+    except (ValueError, RecursionError):
+        # Not JSON this guard can read (or nested past the parser's limit); the route answers for it.
         return []
     return [(".".join(path) or "body", text) for path, text in _json_strings(document)]
 

@@ -33,12 +33,13 @@ def _json_strings(document: Any) -> Iterator[tuple[tuple[str, ...], str]]:
         if isinstance(value, str):
             yield path, value
         elif isinstance(value, dict):
-            for key, item in value.items():
-                # A key is checked as the object's own text, so the error names the object, not the key.
+            # A key is checked as the object's own text, so the error names the object, not the key.
+            for key in value:
                 yield path, str(key)
-                stack.append(((*path, str(key)), item))
+            # Pushed in reverse so the first bad field of the document is the one reported.
+            stack.extend(reversed([((*path, str(key)), item) for key, item in value.items()]))
         elif isinstance(value, list):
-            stack.extend(((*path, str(index)), item) for index, item in enumerate(value))
+            stack.extend(reversed([((*path, str(index)), item) for index, item in enumerate(value)]))
 
 
 def _is_json(request: Request) -> bool:

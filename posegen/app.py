@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import Scope
 
@@ -29,6 +29,7 @@ from posegen.library.request_endpoints import router as requests_router
 from posegen.observability.body_limit import BodyLimitMiddleware
 from posegen.observability.health import router as health_router
 from posegen.observability.request_context import RequestContextMiddleware
+from posegen.observability.text_guard import refuse_control_characters
 from posegen.projects.endpoints import router as projects_router
 from posegen.projects.endpoints import uploads_router
 from posegen.realtime.bus import create_bus
@@ -141,6 +142,8 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
         version=__version__,
         description="Pose generation: pose library, credits, durable per-pose work, live progress.",
         lifespan=lifespan,
+        # Every route, present and future: control characters in any text a client sends are a 400.
+        dependencies=[Depends(refuse_control_characters)],
     )
     install_error_handlers(app)
     app.add_middleware(

@@ -12,6 +12,7 @@ from posegen.credits.ledger import MAX_AMOUNT
 from posegen.credits.schemas import EntryOut
 from posegen.kit.pagination import Pagination
 from posegen.kit.schemas import Schema, UtcDateTime
+from posegen.kit.text import LINE
 
 
 class UnlimitedTier(Schema):
@@ -52,7 +53,7 @@ class CreditAdjustment(Schema):
     amount: Annotated[
         int, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, description="Credits to add (> 0) or take (< 0).")
     ]
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), LINE]
 
     @model_validator(mode="after")
     def _not_zero(self) -> Self:

@@ -7,20 +7,22 @@ from typing import Annotated
 from pydantic import EmailStr, Field, StringConstraints
 
 from posegen.kit.schemas import Schema, UtcDateTime
+from posegen.kit.text import LINE, PARAGRAPH
 
-Password = Annotated[str, Field(min_length=10, max_length=128)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Password = Annotated[str, Field(min_length=10, max_length=128), LINE]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), LINE]
 
 
 class RegisterRequest(Schema):
-    email: Annotated[EmailStr, Field(max_length=320)]
+    email: Annotated[EmailStr, Field(max_length=320), LINE]
     password: Password
     name: Name
 
 
 class LoginRequest(Schema):
-    email: Annotated[str, Field(min_length=1, max_length=320)]
-    password: Annotated[str, Field(min_length=1, max_length=128)]
+    email: Annotated[str, Field(min_length=1, max_length=320), LINE]
+    # Checked against the stored hash only: a password registered before tabs were refused still works.
+    password: Annotated[str, Field(min_length=1, max_length=128), PARAGRAPH]
 
 
 class UserOut(Schema):

@@ -34,6 +34,7 @@ from posegen.imaging.zipstream import zip_stream
 from posegen.kit.pagination import PageRequest, page_params
 from posegen.kit.schemas import Schema
 from posegen.kit.tasks import background
+from posegen.kit.text import LINE
 from posegen.storage.endpoints import StorageDep
 from posegen.work.queue import queue_position
 
@@ -208,7 +209,7 @@ async def export_zip(
 
 
 class ExportRequest(Schema):
-    format: str = Field(min_length=1, max_length=40)
+    format: Annotated[str, Field(min_length=1, max_length=40), LINE]
 
 
 @router.post("/poses/{pose_id}/regenerate-export")

@@ -5,38 +5,35 @@ from __future__ import annotations
 from typing import Annotated, Literal, Self
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from posegen.generation import keywords
 from posegen.generation.models import GenerationType
 from posegen.imaging.presets import resolve_preset
 from posegen.kit.pagination import Pagination
 from posegen.kit.schemas import Schema, UtcDateTime
+from posegen.kit.text import LINE, PARAGRAPH, Line
 
 MAX_POSES_PER_REQUEST = 500
 MAX_PROMPT_WORDS = 100
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64), LINE]
 BackgroundMode = Literal["ai_generate", "solid_color", "upload"]
 Quality = Literal["draft", "standard", "pro"]
 
 
 def _checked_text(value: str, what: str, *, pose_keyword: bool) -> str:
     text = keywords.normalise(value)
-    if keywords.has_markup(text):
-        raise ValueError(f"{what} must not contain HTML or script")
-    if keywords.has_long_repeat(text):
-        raise ValueError(f"{what} must not repeat a character 10 or more times in a row")
-    if keywords.contains_forbidden(text):
-        # The rule is named, the matched word is not (no echo of what was refused).
-        raise ValueError(f"{what} contains a forbidden keyword")
-    if pose_keyword and not keywords.mentions_pose(text):
-        raise ValueError(f"{what} must describe a pose (e.g. standing, sitting, arms crossed)")
+    rule = keywords.first_violation(text, needs_pose=pose_keyword)
+    if rule is not None:
+        # The rule is named (message and error type), the matched word is not: no echo of what was refused.
+        raise PydanticCustomError(rule.value, f"{what} {rule.message}")
     return text
 
 
 class BackgroundOptions(Schema):
     background_mode: BackgroundMode
-    background_prompt: Annotated[str | None, Field(min_length=1, max_length=300)] = None
-    background_color: Annotated[str | None, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")] = None
+    background_prompt: Annotated[str | None, Field(min_length=1, max_length=300), PARAGRAPH] = None
+    background_color: Annotated[str | None, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$"), LINE] = None
     background_upload_id: Id | None = None
 
     @field_validator("background_prompt")
@@ -60,17 +57,17 @@ class GenerateRequest(Schema):
     generation_type: GenerationType
     selected_pose_ids: Annotated[list[Id] | None, Field(min_length=1, max_length=50)] = None
     batch_size: Annotated[int, Field(ge=1, le=10)] = 4
-    text_prompt: Annotated[str | None, Field(max_length=2000)] = None
+    text_prompt: Annotated[str | None, Field(max_length=2000), PARAGRAPH] = None
     variation_count: Annotated[int, Field(ge=1, le=20)] = 4
-    engine: Annotated[str | None, Field(min_length=1, max_length=32)] = None
+    engine: Annotated[str | None, Field(min_length=1, max_length=32), LINE] = None
     quality: Quality = "standard"
     seed: Annotated[int | None, Field(ge=0, le=2**31 - 1)] = None
     use_background_changer: bool = False
     background_mode: BackgroundMode | None = None
-    background_prompt: Annotated[str | None, Field(max_length=2000)] = None
-    background_color: str | None = None
+    background_prompt: Annotated[str | None, Field(max_length=2000), PARAGRAPH] = None
+    background_color: Line | None = None
     background_upload_id: Id | None = None
-    output_formats: Annotated[list[str], Field(max_length=10, default_factory=list)]
+    output_formats: Annotated[list[Line], Field(max_length=10, default_factory=list)]
 
     @field_validator("selected_pose_ids")
     @classmethod
@@ -90,6 +87,13 @@ class GenerateRequest(Schema):
         if len(text.split()) > MAX_PROMPT_WORDS:
             raise ValueError(f"textPrompt must be at most {MAX_PROMPT_WORDS} words")
         return _checked_text(text, "textPrompt", pose_keyword=True)
+
+    @field_validator("background_prompt")
+    @classmethod
+    def _background_prompt_rules(cls, value: str | None) -> str | None:
+        # Checked whenever it is sent, with or without the background changer: the same rules as
+        # BackgroundOptions, reported against this field.
+        return None if value is None else _checked_text(value, "backgroundPrompt", pose_keyword=False)
 
     @field_validator("output_formats")
     @classmethod

@@ -8,6 +8,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from posegen.kit.pagination import Pagination
 from posegen.kit.schemas import Schema, UtcDateTime
+from posegen.kit.text import LINE, PARAGRAPH
 from posegen.library.taxonomy import Difficulty, Framing, GenderSuitability
 
 Text = StringConstraints(strip_whitespace=True)
@@ -97,11 +98,11 @@ class ExportFormats(Schema):
 
 
 class PoseRequestCreate(Schema):
-    pose_name: Annotated[str, Text, Field(min_length=3, max_length=100)]
-    description: Annotated[str, Text, Field(min_length=10, max_length=1000)]
-    category_id: Annotated[str | None, Field(max_length=64)] = None
-    use_case: Annotated[str | None, Text, Field(max_length=200)] = None
-    reference_upload_id: Annotated[str | None, Field(max_length=64)] = None
+    pose_name: Annotated[str, Text, Field(min_length=3, max_length=100), LINE]
+    description: Annotated[str, Text, Field(min_length=10, max_length=1000), PARAGRAPH]
+    category_id: Annotated[str | None, Field(max_length=64), LINE] = None
+    use_case: Annotated[str | None, Text, Field(max_length=200), LINE] = None
+    reference_upload_id: Annotated[str | None, Field(max_length=64), LINE] = None
 
 
 class PoseRequestOut(Schema):
@@ -135,16 +136,16 @@ class PopularRequests(Schema):
 
 
 class AdminNotes(Schema):
-    admin_notes: Annotated[str | None, Text, Field(max_length=1000)] = None
+    admin_notes: Annotated[str | None, Text, Field(max_length=1000), PARAGRAPH] = None
 
 
 class RequiredAdminNotes(Schema):
-    admin_notes: Annotated[str, Text, Field(min_length=1, max_length=1000)]
+    admin_notes: Annotated[str, Text, Field(min_length=1, max_length=1000), PARAGRAPH]
 
 
 class CompleteRequest(Schema):
-    completed_pose_id: Annotated[str, Field(min_length=1, max_length=64)]
-    admin_notes: Annotated[str | None, Text, Field(max_length=1000)] = None
+    completed_pose_id: Annotated[str, Field(min_length=1, max_length=64), LINE]
+    admin_notes: Annotated[str | None, Text, Field(max_length=1000), PARAGRAPH] = None
 
 
 class RequestStats(Schema):
@@ -158,15 +159,17 @@ class RequestStats(Schema):
 
 # --- admin library management ---------------------------------------------------------------
 
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50)]
+Tag = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50), LINE
+]
 
 
 class PoseCreate(Schema):
     """A new pose from keypoints: 18 `[x, y, confidence]` (0–1), or the JSON an OpenPose tool wrote."""
 
-    name: Annotated[str, Text, Field(min_length=2, max_length=100)]
-    description: Annotated[str, Text, Field(min_length=10, max_length=2000)]
-    category_id: Annotated[str, Field(min_length=1, max_length=64)]
+    name: Annotated[str, Text, Field(min_length=2, max_length=100), LINE]
+    description: Annotated[str, Text, Field(min_length=10, max_length=2000), PARAGRAPH]
+    category_id: Annotated[str, Field(min_length=1, max_length=64), LINE]
     tags: Annotated[list[Tag], Field(max_length=20, default_factory=list)]
     difficulty: Difficulty = Difficulty.BEGINNER
     gender_suitability: GenderSuitability = GenderSuitability.UNISEX
@@ -189,9 +192,9 @@ class PoseCreate(Schema):
 
 
 class PoseUpdate(Schema):
-    name: Annotated[str | None, Text, Field(min_length=2, max_length=100)] = None
-    description: Annotated[str | None, Text, Field(min_length=10, max_length=2000)] = None
-    category_id: Annotated[str | None, Field(min_length=1, max_length=64)] = None
+    name: Annotated[str | None, Text, Field(min_length=2, max_length=100), LINE] = None
+    description: Annotated[str | None, Text, Field(min_length=10, max_length=2000), PARAGRAPH] = None
+    category_id: Annotated[str | None, Field(min_length=1, max_length=64), LINE] = None
     tags: Annotated[list[Tag] | None, Field(max_length=20)] = None
     difficulty: Difficulty | None = None
     gender_suitability: GenderSuitability | None = None
@@ -201,24 +204,24 @@ class PoseUpdate(Schema):
     is_public: bool | None = None
 
 
-HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)]
+HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$"), LINE]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64), LINE]
 
 
 class CategoryCreate(Schema):
     slug: Slug
-    name: Annotated[str, Text, Field(min_length=2, max_length=100)]
-    description: Annotated[str, Text, Field(max_length=500)] = ""
-    parent_id: Annotated[str | None, Field(max_length=64)] = None
-    icon: Annotated[str, Text, Field(max_length=64)] = ""
+    name: Annotated[str, Text, Field(min_length=2, max_length=100), LINE]
+    description: Annotated[str, Text, Field(max_length=500), PARAGRAPH] = ""
+    parent_id: Annotated[str | None, Field(max_length=64), LINE] = None
+    icon: Annotated[str, Text, Field(max_length=64), LINE] = ""
     color: HexColor = "#64748B"
     display_order: Annotated[int, Field(ge=0, le=10_000)] = 0
 
 
 class CategoryUpdate(Schema):
-    name: Annotated[str | None, Text, Field(min_length=2, max_length=100)] = None
-    description: Annotated[str | None, Text, Field(max_length=500)] = None
-    icon: Annotated[str | None, Text, Field(max_length=64)] = None
+    name: Annotated[str | None, Text, Field(min_length=2, max_length=100), LINE] = None
+    description: Annotated[str | None, Text, Field(max_length=500), PARAGRAPH] = None
+    icon: Annotated[str | None, Text, Field(max_length=64), LINE] = None
     color: HexColor | None = None
     display_order: Annotated[int | None, Field(ge=0, le=10_000)] = None
     is_active: bool | None = None

@@ -8,12 +8,13 @@ from pydantic import Field, StringConstraints, field_validator
 
 from posegen.kit.pagination import Pagination
 from posegen.kit.schemas import Schema, UtcDateTime
+from posegen.kit.text import LINE, PARAGRAPH
 from posegen.projects.models import ProjectStatus
 
 Text = StringConstraints(strip_whitespace=True)
-ProjectName = Annotated[str, Text, Field(min_length=1, max_length=100)]
-Description = Annotated[str, Text, Field(max_length=500)]
-AttributeValue = Annotated[str, Text, Field(min_length=1, max_length=50)]
+ProjectName = Annotated[str, Text, Field(min_length=1, max_length=100), LINE]
+Description = Annotated[str, Text, Field(max_length=500), PARAGRAPH]
+AttributeValue = Annotated[str, Text, Field(min_length=1, max_length=50), LINE]
 
 
 def _blank_to_none(value: str | None) -> str | None:

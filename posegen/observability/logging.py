@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -30,7 +31,7 @@ def _redact(value: Any) -> Any:
     return value
 
 
-def redact_secrets(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def redact_secrets(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
     """Last line of defence: blank credential query parameters in every value of a line,
     whoever logged it (an exception message, a third-party library)."""
     return {key: _redact(value) for key, value in event_dict.items()}

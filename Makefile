@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest migrate clean
+.PHONY: run test lint typecheck pytest migrate wheel clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ run: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/posegen migrate
 
+# The distributable: what `pip install` puts into an image (tests/test_packaging.py installs it
+# without the dev extra and runs every command from it).
+wheel: $(STAMP)
+	$(BIN)/pip wheel --no-deps --quiet -w dist .
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -37,4 +42,4 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache dist

@@ -127,6 +127,17 @@ def migrate(
     typer.echo(f"database at {revision}")
 
 
+@app.command(
+    "alembic",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
+    add_help_option=False,
+)
+def alembic_command(ctx: typer.Context) -> None:
+    """Alembic's own command line on posegen's migrations (developers: `revision --autogenerate -m …`)."""
+    _settings()
+    migrations.alembic_main(ctx.args)
+
+
 @users_app.command("create")
 def users_create(
     email: Annotated[str, typer.Argument(help="Email of the new account.")],

@@ -35,5 +35,7 @@ def serve(app: FastAPI, host: str, port: int) -> None:
         access_log=False,
         proxy_headers=False,
         ws_per_message_deflate=False,
+        # No `server: uvicorn` banner: naming the server and its stack helps only an attacker.
+        server_header=False,
     )
     Server(config, app).run()

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed
 
 from posegen.auth.models import User
 from posegen.db import Database
 
 pytestmark = pytest.mark.slow
+
+P = "/api/apps/pose-generator"
 
 
 def cli_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
@@ -76,8 +86,39 @@ def free_port() -> int:
         return port
 
 
+@asynccontextmanager
+async def running_server(env: dict[str, str], log: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """`posegen serve` as a child process writing to `log`, answering health; stopped after the block."""
+    port = free_port()
+    with log.open("w") as sink:
+        server = subprocess.Popen(  # noqa: ASYNC220 - a child process for the whole block, not awaited work
+            [sys.executable, "-m", "posegen", "serve", "--port", str(port), "--no-worker"],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                deadline = time.monotonic() + 30
+                while True:
+                    try:
+                        health = await client.get(f"{P}/health")
+                        break
+                    except httpx.TransportError:
+                        assert time.monotonic() < deadline, "server did not start"
+                        assert server.poll() is None, "server exited"
+                        await asyncio.sleep(0.2)
+                assert health.status_code == 200
+                assert health.json()["status"] == "healthy"
+                yield client
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+
+
 async def test_serve_answers_health_and_creates_bootstrap_admin(
-    db: Database, database_url: str, data_dir: Path
+    db: Database, database_url: str, data_dir: Path, tmp_path: Path
 ) -> None:
     env = cli_env(
         database_url,
@@ -85,34 +126,64 @@ async def test_serve_answers_health_and_creates_bootstrap_admin(
         POSEGEN_BOOTSTRAP_ADMIN_EMAIL="root@example.com",
         POSEGEN_BOOTSTRAP_ADMIN_PASSWORD="root password 123",
     )
-    port = free_port()
-    server = subprocess.Popen(  # noqa: ASYNC220 - a child process for the whole test, not awaited work
-        [sys.executable, "-m", "posegen", "serve", "--port", str(port), "--no-worker"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    health = await client.get("/api/apps/pose-generator/health")
-                    break
-                except httpx.TransportError:
-                    assert time.monotonic() < deadline, "server did not start"
-                    assert server.poll() is None, "server exited"
-                    time.sleep(0.2)  # noqa: ASYNC251 - nothing else runs on this loop meanwhile
-            assert health.status_code == 200
-            assert health.json()["status"] == "healthy"
-            login = await client.post(
-                "/api/auth/login", json={"email": "root@example.com", "password": "root password 123"}
-            )
-            assert login.status_code == 200
-            assert login.json()["user"]["role"] == "admin"
-    finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=20)
+    async with running_server(env, tmp_path / "serve.log") as client:
+        login = await client.post(
+            "/api/auth/login", json={"email": "root@example.com", "password": "root password 123"}
+        )
+        assert login.status_code == 200
+        assert login.json()["user"]["role"] == "admin"
+    output = (tmp_path / "serve.log").read_text()
     assert "root password 123" not in output
     assert '"event": "started"' in output
+
+
+def request_lines(output: str) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    return [line for line in lines if line.get("logger") == "posegen.request"]
+
+
+async def test_serve_logs_route_templates_and_never_a_token(
+    db: Database, database_url: str, data_dir: Path, tmp_path: Path
+) -> None:
+    log = tmp_path / "serve.log"
+    forged = "SECRETJWT" + secrets.token_hex(16)
+    async with running_server(cli_env(database_url, data_dir), log) as client:
+        health = await client.get(f"{P}/health")
+        assert "server" not in health.headers  # no `server: uvicorn` banner
+        registered = await client.post(
+            "/api/auth/register",
+            json={"email": "logs@example.com", "password": "long enough pw", "name": "L"},
+        )
+        assert registered.status_code == 201, registered.text
+        token = registered.json()["token"]
+        missing = secrets.token_hex(13)
+        absent = await client.get(f"{P}/projects/{missing}", headers={"Authorization": f"Bearer {token}"})
+        assert absent.status_code == 404
+        assert "server" not in absent.headers
+        # A credential in a query string, on HTTP and on the WebSocket (which refuses it: 4401).
+        assert (await client.get(f"{P}/projects", params={"token": forged})).status_code == 401
+        ws_url = f"ws://{client.base_url.host}:{client.base_url.port}{P}/ws"
+        for secret in (forged, token):
+            async with ws_connect(f"{ws_url}?token={secret}") as ws:
+                with pytest.raises(ConnectionClosed) as closed:
+                    await asyncio.wait_for(ws.recv(), 10)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+    output = log.read_text()
+    for secret in (forged, token, token.split(".")[1], "token="):
+        assert secret not in output
+    assert missing not in output  # ids stay out: the line names the route template
+    lines = request_lines(output)
+    for line in lines:
+        assert isinstance(line["method"], str) and isinstance(line["duration_ms"], float | int)
+        assert isinstance(line["status"], int)
+    seen = {(line["method"], line["route"], line["status"]) for line in lines}
+    assert ("GET", f"{P}/health", 200) in seen
+    assert ("POST", "/api/auth/register", 201) in seen
+    assert ("GET", f"{P}/projects/{{project_id}}", 404) in seen
+    assert ("GET", f"{P}/projects", 401) in seen
+    sockets = [line for line in lines if line["method"] == "WEBSOCKET"]
+    assert [(line["route"], line["status"], line["close_code"]) for line in sockets] == [
+        (f"{P}/ws", 101, 4401),
+        (f"{P}/ws", 101, 4401),
+    ]

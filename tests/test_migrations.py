@@ -49,7 +49,7 @@ async def test_upgrade_downgrade_upgrade_without_drift(backend: str, tmp_path: P
 
 
 def test_migration_files_are_date_slug_named() -> None:
-    versions = Path(migrate.ALEMBIC_INI).parent / "migrations" / "versions"
+    versions = migrate.SCRIPT_LOCATION / "versions"
     names = sorted(path.name for path in versions.glob("*.py"))
     assert names
     for name in names:

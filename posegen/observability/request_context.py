@@ -3,6 +3,12 @@
 A pure ASGI middleware (no `BaseHTTPMiddleware`): it wraps `send` to add the
 header and catches what no handler did, so an unhandled exception still
 answers the envelope and its traceback reaches the log, never the client.
+
+The access line is posegen's only one (uvicorn's are switched off, see
+observability/logging.py): method, route template, status and duration. It
+names the route template (`/generations/{generation_id}`), never the raw path
+or its query string — a WebSocket authenticates with `?token=<JWT>`, and
+signed file URLs carry their signature there.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import time
 from typing import Any
 
 import structlog
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from posegen.kit.context import request_id_var
@@ -41,6 +48,35 @@ def _incoming_id(scope: Scope) -> str | None:
     return None
 
 
+def route_template(scope: Scope) -> str | None:
+    """The full path template of the route that handled this request, or None when no route
+    matched (a 404 names no route rather than echo an arbitrary path into the log)."""
+    route = scope.get("route")
+    if not isinstance(route, BaseRoute):
+        return None
+    # FastAPI ≥ 0.16x keeps the route of an included router as declared, so `route.path` lacks
+    # the prefixes of the routers above it; the match it records for the request has the full
+    # template. tests/observability/test_request_log.py pins the result to the full template.
+    effective = (scope.get("fastapi") or {}).get("effective_route_context")
+    for candidate in (getattr(effective, "path_format", None), getattr(route, "path", None)):
+        if isinstance(candidate, str) and candidate:
+            return candidate
+    return None
+
+
+def _status_of(message: Message, accepted: bool) -> int | None:
+    """The HTTP status a response message decides, as the client sees it."""
+    kind = message["type"]
+    if kind in ("http.response.start", "websocket.http.response.start"):
+        status: int = message["status"]
+        return status
+    if kind == "websocket.accept":
+        return 101
+    if kind == "websocket.close" and not accepted:
+        return 403  # a close before accepting refuses the handshake (ASGI spec)
+    return None
+
+
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -57,11 +93,17 @@ class RequestContextMiddleware:
         request_id_token = request_id_var.set(request_id)
 
         started = time.perf_counter()
-        status: dict[str, Any] = {"code": None}
+        # A WebSocket has no method; "WEBSOCKET" tells its line apart from plain GETs.
+        method = scope.get("method") if scope["type"] == "http" else "WEBSOCKET"
+        status: dict[str, Any] = {"code": None, "close_code": None}
 
         async def send_with_id(message: Message) -> None:
+            code = _status_of(message, accepted=status["code"] == 101)
+            if status["code"] is None and code is not None:
+                status["code"] = code
+            if message["type"] == "websocket.close":
+                status["close_code"] = message.get("code", 1000)
             if message["type"] == "http.response.start":
-                status["code"] = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((HEADER.encode(), request_id.encode()))
                 message = {**message, "headers": headers}
@@ -70,19 +112,20 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
-            log.exception("unhandled_exception", method=scope.get("method"), path=scope.get("path"))
+            log.exception("unhandled_exception", method=method, route=route_template(scope))
             if scope["type"] != "http" or status["code"] is not None:
                 raise
             await self._internal_error(request_id, send_with_id)
         finally:
-            if scope["type"] == "http":
-                log.info(
-                    "request",
-                    method=scope.get("method"),
-                    path=scope.get("path"),
-                    status=status["code"],
-                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                )
+            extra = {"close_code": status["close_code"]} if scope["type"] == "websocket" else {}
+            log.info(
+                "request",
+                method=method,
+                route=route_template(scope),
+                status=status["code"],
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                **extra,
+            )
             structlog.contextvars.clear_contextvars()
             request_id_var.reset(request_id_token)
 

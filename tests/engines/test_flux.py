@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
+import httpx2
 import pytest
 
 from posegen.config import EngineSettings
@@ -378,7 +379,7 @@ async def test_from_settings(server: FakeFluxServer) -> None:
 
 
 async def test_given_client_is_left_open(server: FakeFluxServer) -> None:
-    async with httpx.AsyncClient() as client:
+    async with httpx2.AsyncClient() as client:
         engine = FluxEngine(server.url, TOKEN, 5.0, CircuitBreaker(3, 60), client=client)
         await engine.render(make_request())
         await engine.aclose()

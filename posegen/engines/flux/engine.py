@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
+import httpx2
 import structlog
 from PIL import Image, ImageOps
 
@@ -112,7 +112,7 @@ def _error_text(body: bytes) -> tuple[str, dict[str, Any]]:
     return text[:300], data
 
 
-def _error_for(status: int, headers: httpx.Headers, body: bytes) -> EngineError:
+def _error_for(status: int, headers: httpx2.Headers, body: bytes) -> EngineError:
     """Map a non-2xx answer to an `EngineError` (DATA.md error-code table)."""
     text, data = _error_text(body)
     message = f"provider answered {status}: {text}"
@@ -172,8 +172,8 @@ class FluxEngine:
         timeout_seconds: float,
         breaker: CircuitBreaker,
         *,
-        client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        client: httpx2.AsyncClient | None = None,
+        transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
         """`client` is used as given and left open by `aclose()` (its owner closes it);
         otherwise the engine creates one (over `transport`, if given) and closes it."""
@@ -182,13 +182,13 @@ class FluxEngine:
         self.timeout_seconds = timeout_seconds
         self.breaker = breaker
         self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout_seconds), transport=transport, follow_redirects=False
+        self._client = client or httpx2.AsyncClient(
+            timeout=httpx2.Timeout(timeout_seconds), transport=transport, follow_redirects=False
         )
 
     @classmethod
     def from_settings(
-        cls, settings: EngineSettings, *, transport: httpx.AsyncBaseTransport | None = None
+        cls, settings: EngineSettings, *, transport: httpx2.AsyncBaseTransport | None = None
     ) -> FluxEngine:
         """An engine configured from `POSEGEN_ENGINES_*`, with its own breaker."""
         token = settings.flux_token.get_secret_value() if settings.flux_token else None
@@ -251,7 +251,7 @@ class FluxEngine:
 
     async def _exchange(
         self, profile: QualityProfile, request: RenderRequest
-    ) -> tuple[httpx.Response, bytes]:
+    ) -> tuple[httpx2.Response, bytes]:
         """POST the request; transport failures become PROVIDER_TIMEOUT, any HTTP answer is returned."""
         payload = {
             "inputs": request.prompt,
@@ -267,21 +267,21 @@ class FluxEngine:
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "image/png"}
         url = f"{self.base_url}/models/{profile.model}"
         try:
-            # httpx times each phase (connect, each read); this bounds the whole exchange too,
+            # httpx2 times each phase (connect, each read); this bounds the whole exchange too,
             # so a provider trickling bytes cannot hold a worker slot past the timeout.
             async with asyncio.timeout(self.timeout_seconds):
                 async with self._client.stream("POST", url, json=payload, headers=headers) as response:
                     limit = MAX_IMAGE_BYTES if response.is_success else MAX_ERROR_BYTES
                     content = await self._read(response, limit)
-        except (TimeoutError, httpx.HTTPError) as exc:
+        except (TimeoutError, httpx2.HTTPError) as exc:
             # Timeouts, refused or reset connections, protocol errors: all transient.
-            timed_out = isinstance(exc, TimeoutError | httpx.TimeoutException)
+            timed_out = isinstance(exc, TimeoutError | httpx2.TimeoutException)
             what = f"no answer within {self.timeout_seconds:g} s" if timed_out else type(exc).__name__
             raise EngineError(ErrorCode.PROVIDER_TIMEOUT, f"provider: {what}", retryable=True) from exc
         return response, content
 
     @staticmethod
-    async def _read(response: httpx.Response, limit: int) -> bytes:
+    async def _read(response: httpx2.Response, limit: int) -> bytes:
         body = bytearray()
         async for chunk in response.aiter_bytes():
             body += chunk

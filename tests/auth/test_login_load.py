@@ -83,7 +83,7 @@ async def test_two_hundred_wrong_logins_do_not_fail_or_slow_a_users_writes(
 
     storm = asyncio.ensure_future(asyncio.gather(*(wrong_login(n) for n in range(200))))
     await asyncio.sleep(0.2)  # the storm is under way
-    durations = []
+    durations: list[float] = []
     while not storm.done() and len(durations) < 30:
         durations.append(await write(len(durations)))
         await asyncio.sleep(0.05)

@@ -83,6 +83,24 @@ class DatabaseSettings(BaseModel):
     busy_timeout_ms: int = Field(
         15000, ge=0, description="How long a SQLite writer waits for the write lock before failing."
     )
+    lock_timeout_ms: int = Field(
+        5000,
+        ge=0,
+        description=(
+            "How long a PostgreSQL statement waits for a row or table lock before failing "
+            "(and its unit of work is retried); 0 waits forever."
+        ),
+    )
+    retry_attempts: int = Field(
+        4,
+        ge=1,
+        le=20,
+        description=(
+            "Tries of a unit of work (request or worker step) that meets a deadlock, serialization "
+            "failure, lock timeout, lost connection or locked SQLite database; a request still "
+            "failing after the last answers 503."
+        ),
+    )
 
 
 class AuthSettings(BaseModel):

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import text
 
+from posegen.config import Settings
 from posegen.credits import ledger
 from posegen.db import Database
 from posegen.doctor import examine
 from tests.credits.helpers import balance_of, entries_of
 from tests.fixtures.factories import create_user, grant
+from tests.generation.helpers import scene, submit
 from tests.test_cli import cli_env, posegen
 
 pytestmark = pytest.mark.slow
@@ -75,3 +78,45 @@ async def test_credits_grant_and_demo_welcome_credits(
         ).scalar_one()
     assert await balance_of(db, demo_id) == 1000
     assert posegen(env, "doctor").returncode == 0
+
+
+async def test_doctor_fails_on_extra_charges_of_a_generation_with_the_numbers(
+    client: httpx.AsyncClient, db: Database, database_url: str, data_dir: Path, settings: Settings
+) -> None:
+    world = await scene(db, settings)
+    accepted = await submit(
+        client,
+        world.headers,
+        {
+            "projectId": world.project.id,
+            "generationType": "GALLERY_REFERENCE",
+            "selectedPoseIds": [world.poses[0].id, world.poses[1].id],
+            "batchSize": 2,
+        },
+    )
+    generation_id = accepted.json()["generationId"]
+    env = cli_env(database_url, data_dir)
+    assert posegen(env, "doctor").returncode == 0
+
+    # The P0 state: concurrent retries each charged the generation; the balance still equals the
+    # ledger, and the generation still agrees with its poses — only the ledger tells.
+    async with db.session() as session:
+        for _ in range(9):
+            await ledger.debit(
+                session,
+                user_id=world.user.id,
+                amount=120,
+                reason="retry of 4 failed poses",
+                reference_type="generation",
+                reference_id=generation_id,
+            )
+    corrupted = posegen(env, "doctor")
+
+    assert corrupted.returncode == 1
+    assert "ok   balance equals ledger sum" in corrupted.stdout
+    assert "ok   generation charges match their poses" in corrupted.stdout
+    assert "FAIL generation charges match the ledger" in corrupted.stdout
+    assert (
+        f"generation {generation_id}: its ledger entries sum to -1200, but it says charged 120, "
+        "refunded 0 (net -120)"
+    ) in corrupted.stdout

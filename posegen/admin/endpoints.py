@@ -20,10 +20,12 @@ from posegen.audit import service as audit
 from posegen.auth import repository as users
 from posegen.auth.dependencies import AdminUser, require_admin
 from posegen.credits.schemas import EntryOut
-from posegen.db import Session
+from posegen.db import Session, UnitOfWorkRoute
 from posegen.kit.pagination import PageRequest, page_params
 
-router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(
+    prefix="/api/admin", tags=["admin"], dependencies=[Depends(require_admin)], route_class=UnitOfWorkRoute
+)
 
 IdempotencyKey = Annotated[
     str | None,

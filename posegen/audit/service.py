@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -37,6 +38,33 @@ async def record(
     session.add(entry)
     await session.flush()
     return entry
+
+
+async def record_many(
+    session: AsyncSession,
+    *,
+    action: str,
+    target_type: str,
+    actor_id: str | None,
+    user_id: str | None,
+    changes: Sequence[tuple[str, dict[str, Any] | None, dict[str, Any] | None]],
+) -> None:
+    """Add one audit row per `(target_id, before, after)` of a set-based change, inserted together."""
+    request_id = request_id_var.get()
+    session.add_all(
+        AuditEntry(
+            actor_id=actor_id,
+            user_id=user_id,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            before=before,
+            after=after,
+            request_id=request_id,
+        )
+        for target_id, before, after in changes
+    )
+    await session.flush()
 
 
 async def search(

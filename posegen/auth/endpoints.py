@@ -7,9 +7,9 @@ from fastapi import APIRouter, Response, status
 from posegen.auth import service
 from posegen.auth.dependencies import CurrentUser, PasswordHasher, Tokens
 from posegen.auth.schemas import LoginRequest, MeOut, RegisterRequest, SessionOut, UserOut
-from posegen.db import Session
+from posegen.db import DatabaseDep, Session, UnitOfWorkRoute
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+router = APIRouter(prefix="/api/auth", tags=["auth"], route_class=UnitOfWorkRoute)
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED)
@@ -25,11 +25,15 @@ async def register(
 
 
 @router.post("/login")
-async def login(
-    body: LoginRequest, session: Session, passwords: PasswordHasher, tokens: Tokens
-) -> SessionOut:
+async def login(body: LoginRequest, db: DatabaseDep, passwords: PasswordHasher, tokens: Tokens) -> SessionOut:
     """Exchange email and password for a token. Unknown email and wrong password answer alike."""
-    user = await service.authenticate(session, passwords, email=body.email, password=body.password)
+    # Argon2 runs with no transaction open and a refused login writes nothing: the account is
+    # read in a read transaction, the password checked after it ended, and only a re-hash (new
+    # hashing parameters) is written, in a short write transaction of its own.
+    found = await db.run(lambda session: service.find_account(session, body.email), write=False)
+    user, new_hash = await service.check_password(passwords, found, body.password)
+    if new_hash is not None:
+        await db.run(lambda session: service.store_rehash(session, user, new_hash))
     issued = tokens.issue(user.id, user.token_version)
     return SessionOut(user=UserOut.model_validate(user), token=issued.token, expires_at=issued.expires_at)
 

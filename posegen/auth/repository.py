@@ -23,6 +23,17 @@ async def bump_token_version(session: AsyncSession, user_id: str) -> None:
     await session.execute(update(User).where(User.id == user_id).values(token_version=User.token_version + 1))
 
 
+async def replace_password_hash(session: AsyncSession, user_id: str, old_hash: str, new_hash: str) -> bool:
+    """Store `new_hash` if the stored hash is still `old_hash` (compare-and-set); whether it was."""
+    result = await session.execute(
+        update(User)
+        .where(User.id == user_id, User.password_hash == old_hash)
+        .values(password_hash=new_hash)
+        .returning(User.id)
+    )
+    return result.first() is not None
+
+
 async def search(session: AsyncSession, text: str | None, page: PageRequest) -> tuple[list[User], int]:
     """Users whose email or name contains `text` literally, newest first."""
     query = select(User)

@@ -27,11 +27,15 @@ async def create_user(
     name: str,
     role: Role = Role.USER,
 ) -> User:
-    """A new account; `Conflict` when the email (in any case) is taken."""
+    """A new account; `Conflict` when the email (in any case) is taken.
+
+    The password is hashed before the first statement, so Argon2 never runs
+    inside the write transaction (which begins at that statement)."""
     email = email.strip().lower()
+    password_hash = await passwords.hash(password)
     if await repository.get_by_email(session, email) is not None:
         raise Conflict("An account with this email already exists", field="email")
-    user = User(email=email, password_hash=await passwords.hash(password), name=name, role=role.value)
+    user = User(email=email, password_hash=password_hash, name=name, role=role.value)
     try:
         # A savepoint keeps the session usable if a concurrent registration won
         # the race for the same email. The user is added inside it, since
@@ -44,18 +48,28 @@ async def create_user(
     return user
 
 
-async def authenticate(session: AsyncSession, passwords: Passwords, *, email: str, password: str) -> User:
-    """The account these credentials open; one message for every failure before the password check."""
-    user = await repository.get_by_email(session, email.strip())
+async def find_account(session: AsyncSession, email: str) -> User | None:
+    """The account a login names, if any (read only: a login writes nothing unless it re-hashes)."""
+    return await repository.get_by_email(session, email.strip())
+
+
+async def check_password(passwords: Passwords, user: User | None, password: str) -> tuple[User, str | None]:
+    """The account these credentials open, and a new hash when the stored one uses old parameters.
+
+    Argon2 work: call it with no transaction open. One message for every
+    failure before the password check, and the same work for unknown emails.
+    """
     ok, new_hash = await passwords.verify(password, user.password_hash if user else None)
     if user is None or not ok:
         raise Unauthorized(BAD_LOGIN)
     if not user.is_active:
         raise Forbidden("This account is disabled")
-    if new_hash is not None:
-        user.password_hash = new_hash
-        await session.flush()
-    return user
+    return user, new_hash
+
+
+async def store_rehash(session: AsyncSession, user: User, new_hash: str) -> None:
+    """Replace a hash with its re-hash, unless the password changed since it was read."""
+    await repository.replace_password_hash(session, user.id, user.password_hash, new_hash)
 
 
 async def logout(session: AsyncSession, user: User) -> None:

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends
 from posegen.auth.dependencies import CurrentUser
 from posegen.credits import quota, repository
 from posegen.credits.schemas import BalanceOut, EntryOut, HistoryOut, UnlimitedStatus
-from posegen.db import Session
+from posegen.db import Session, UnitOfWorkRoute
 from posegen.kit.pagination import PageRequest, page_params
 from posegen.kit.time import utcnow
 
-router = APIRouter(prefix="/api/credits", tags=["credits"])
+router = APIRouter(prefix="/api/credits", tags=["credits"], route_class=UnitOfWorkRoute)
 
 
 @router.get("/balance")

@@ -4,10 +4,15 @@
 its ledger entry with `balance_after`, and writes an audit row — all in the
 caller's transaction, so they commit or vanish together. Refunds carry a
 unique reference and entries may carry an idempotency key: repeating either
-returns the first entry and moves nothing.
+returns the first entry and moves nothing. `refund_many()` is its set-based
+form for bulk state changes (a cancel of hundreds of poses): the same entries
+and audit rows, written in a few statements.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +22,7 @@ from posegen.credits import repository
 from posegen.credits.errors import InsufficientCredits
 from posegen.credits.models import CREDIT_KINDS, DEBIT_KINDS, CreditEntry, EntryKind
 from posegen.errors import IdempotencyKeyReused
+from posegen.kit.ids import new_id
 
 MAX_AMOUNT = 1_000_000
 
@@ -133,6 +139,75 @@ async def refund(
         reference_type=reference_type,
         reference_id=reference_id,
     )
+
+
+@dataclass(frozen=True)
+class Refund:
+    """One reference to refund in `refund_many`."""
+
+    reference_type: str
+    reference_id: str
+    amount: int
+
+
+async def refund_many(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    refunds: Sequence[Refund],
+    reason: str,
+    actor_id: str | None = None,
+) -> list[CreditEntry]:
+    """The set-based form of `refund`: one entry and audit row per reference, as `move()` writes them,
+    but one balance update for their total and the rows inserted together.
+
+    References refunded before are skipped (the same once-only rule as `refund`). The caller holds
+    the rows that own the references (e.g. the poses, updated in its transaction), so no concurrent
+    refund of them can slip in between the check and the insert.
+    """
+    for item in refunds:
+        _check(item.amount, EntryKind.REFUND, item.reference_type, item.reference_id)
+    done = await repository.refunded_references(
+        session, [(r.reference_type, r.reference_id) for r in refunds]
+    )
+    todo = [r for r in refunds if (r.reference_type, r.reference_id) not in done]
+    if not todo:
+        return []
+    balance = await repository.deposit(session, user_id, sum(item.amount for item in todo))
+    running = balance - sum(item.amount for item in todo)
+    entries: list[CreditEntry] = []
+    for item in todo:
+        running += item.amount
+        entries.append(
+            CreditEntry(
+                id=new_id(),
+                user_id=user_id,
+                amount=item.amount,
+                balance_after=running,
+                kind=EntryKind.REFUND.value,
+                reason=reason,
+                reference_type=item.reference_type,
+                reference_id=item.reference_id,
+            )
+        )
+    session.add_all(entries)
+    await session.flush()
+    await audit.record_many(
+        session,
+        action=f"credits.{EntryKind.REFUND.value}",
+        target_type="credit_entry",
+        actor_id=actor_id,
+        user_id=user_id,
+        changes=[
+            (
+                entry.id,
+                {"balance": entry.balance_after - entry.amount},
+                {"balance": entry.balance_after, "amount": entry.amount, "reason": reason},
+            )
+            for entry in entries
+        ],
+    )
+    return entries
 
 
 def _check(amount: int, kind: EntryKind, reference_type: str | None, reference_id: str | None) -> None:

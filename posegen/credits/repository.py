@@ -6,6 +6,7 @@ application, decides whether a debit fits, so concurrent debits cannot overdraw.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import select, update
@@ -66,6 +67,26 @@ async def refund_of(session: AsyncSession, reference_type: str, reference_id: st
             CreditEntry.reference_id == reference_id,
         )
     )
+
+
+async def refunded_references(
+    session: AsyncSession, references: Sequence[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which of these `(reference_type, reference_id)` were refunded already."""
+    found: set[tuple[str, str]] = set()
+    by_type: dict[str, list[str]] = {}
+    for reference_type, reference_id in references:
+        by_type.setdefault(reference_type, []).append(reference_id)
+    for reference_type, ids in by_type.items():
+        rows = await session.execute(
+            select(CreditEntry.reference_id).where(
+                CreditEntry.kind == EntryKind.REFUND.value,
+                CreditEntry.reference_type == reference_type,
+                CreditEntry.reference_id.in_(ids),
+            )
+        )
+        found.update((reference_type, str(reference_id)) for (reference_id,) in rows)
+    return found
 
 
 async def history(session: AsyncSession, user_id: str, page: PageRequest) -> tuple[list[CreditEntry], int]:

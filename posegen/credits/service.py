@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.auth.models import User
 from posegen.credits import ledger, quota
+from posegen.credits.ledger import Refund
 from posegen.credits.models import EntryKind
 
 
@@ -80,3 +82,21 @@ async def pay_back(
             reference_type=reference_type,
             reference_id=reference_id,
         )
+
+
+async def pay_back_many(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    quota_day: date | None,
+    refunds: Sequence[Refund],
+    reason: str,
+) -> None:
+    """`pay_back` for a set of poses at once: their quota back in one statement, or one credit
+    refund per reference (those of amount 0 were free and move nothing)."""
+    if quota_day is not None:
+        await quota.give_back(session, user_id, len(refunds), quota_day)
+        return
+    paid = [refund for refund in refunds if refund.amount > 0]
+    if paid:
+        await ledger.refund_many(session, user_id=user_id, refunds=paid, reason=reason)

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from posegen.auth.dependencies import CurrentUser
 from posegen.config import Settings
-from posegen.db import Session, after_commit
+from posegen.db import Session, UnitOfWorkRoute, after_commit
 from posegen.engines.registry import EngineRegistry
 from posegen.errors import ValidationFailed
 from posegen.generation import backgrounds, exports, manage, service, stats
@@ -39,7 +39,7 @@ from posegen.storage.endpoints import StorageDep
 from posegen.work.queue import queue_position
 
 log = structlog.get_logger(__name__)
-router = APIRouter(tags=["generation"])
+router = APIRouter(tags=["generation"], route_class=UnitOfWorkRoute)
 
 IdempotencyKey = Annotated[
     str | None,

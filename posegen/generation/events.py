@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
@@ -35,6 +36,32 @@ async def append(
         message = as_message(event)
         after_commit(session, lambda: sink(message))
     return seq
+
+
+async def append_many(
+    session: AsyncSession, generation_id: str, user_id: str, items: Sequence[tuple[str, dict[str, Any]]]
+) -> None:
+    """Add several events of one generation at once: their sequence numbers are reserved by one
+    UPDATE and the rows inserted together (a cancel of 500 poses writes 500 events in two statements)."""
+    if not items:
+        return
+    result = await session.execute(
+        update(Generation)
+        .where(Generation.id == generation_id)
+        .values(last_seq=Generation.last_seq + len(items))
+        .returning(Generation.last_seq)
+    )
+    first = int(result.scalar_one()) - len(items) + 1
+    rows = [
+        GenerationEvent(generation_id=generation_id, user_id=user_id, seq=first + index, kind=kind, data=data)
+        for index, (kind, data) in enumerate(items)
+    ]
+    session.add_all(rows)
+    await session.flush()
+    sink = session.info.get(EVENT_SINK)
+    if sink is not None:
+        messages = [as_message(row) for row in rows]
+        after_commit(session, lambda: [sink(message) for message in messages])
 
 
 def as_message(event: GenerationEvent) -> dict[str, Any]:

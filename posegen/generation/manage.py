@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.auth.models import User
@@ -13,6 +14,7 @@ from posegen.credits.service import pay
 from posegen.db import after_commit
 from posegen.errors import Conflict, NotFound
 from posegen.generation import events
+from posegen.generation.locks import lock_generation, lock_project
 from posegen.generation.models import (
     TERMINAL_GENERATION,
     GeneratedPose,
@@ -20,7 +22,7 @@ from posegen.generation.models import (
     GenerationStatus,
     PoseStatus,
 )
-from posegen.generation.pricing import pose_cost
+from posegen.generation.pricing import CHARGE_REFERENCE, pose_cost
 from posegen.kit.pagination import PageRequest, paginate
 from posegen.kit.time import utcnow
 from posegen.work import outcomes
@@ -67,77 +69,128 @@ async def search(
     return await paginate(session, query, page, Generation.created_at.desc(), Generation.id.desc())
 
 
+async def _locked(session: AsyncSession, user: User, generation_id: str) -> Generation:
+    """The caller's generation, locked (LOCK ORDER step 3): what is decided from it holds until commit."""
+    generation = await lock_generation(session, generation_id)
+    if generation is None or generation.user_id != user.id:
+        raise NotFound("Generation not found")
+    return generation
+
+
 async def cancel(
     session: AsyncSession, user: User, generation_id: str, notify: Callable[[], None]
 ) -> Generation:
-    """Queued poses are cancelled and refunded now; running ones stop at their next checkpoint.
-    A finished generation is returned unchanged."""
-    generation = await owned(session, user, generation_id)
+    """Queued poses are cancelled and refunded now, set-based; running ones stop at their next
+    checkpoint (within about a second: their lease renewal watches the flag). A finished
+    generation is returned unchanged."""
+    generation = await _locked(session, user, generation_id)
     if GenerationStatus(generation.status) in TERMINAL_GENERATION:
         return generation
-    await session.execute(
-        update(Generation).where(Generation.id == generation.id).values(cancel_requested=True)
-    )
-    await session.refresh(generation)
+    generation.cancel_requested = True
+    await session.flush()
     await outcomes.cancel_queued(session, generation)
     await session.refresh(generation)
     after_commit(session, notify)
     return generation
 
 
+RETRYABLE = (PoseStatus.FAILED, PoseStatus.CANCELED)
+
+
 async def retry_failed(
     session: AsyncSession, pricing: PricingSettings, user: User, generation_id: str, wake: Callable[[], None]
 ) -> int:
-    """Queue the failed poses again, charging their cost again in this transaction; how many."""
-    generation = await owned(session, user, generation_id)
-    if GenerationStatus(generation.status) not in TERMINAL_GENERATION or generation.cancel_requested:
-        raise Conflict("Only a finished, not cancelled generation can be retried")
-    failed = await poses_of(session, generation.id, PoseStatus.FAILED)
-    if not failed:
-        raise Conflict("This generation has no failed poses")
+    """Queue the failed and cancelled poses of a finished generation again, charging their cost again
+    in this transaction; how many. A cancelled generation resumes this way.
+
+    Locks the project, then the generation (LOCK ORDER): of concurrent retries exactly one finds the
+    generation finished; the others find it queued again and get 409. A project delete waiting
+    behind it sees the generation active.
+    """
+    found = await owned(session, user, generation_id)
+    await lock_project(session, found.project_id)
+    generation = await _locked(session, user, generation_id)
+    if GenerationStatus(generation.status) not in TERMINAL_GENERATION:
+        raise Conflict("Only a finished generation can be retried")
+    rows = await session.execute(
+        select(GeneratedPose.status, func.count())
+        .where(
+            GeneratedPose.generation_id == generation.id,
+            GeneratedPose.status.in_([status.value for status in RETRYABLE]),
+        )
+        .group_by(GeneratedPose.status)
+    )
+    counts = {PoseStatus(status): int(count) for status, count in rows}
+    total = sum(counts.values())
+    if not total:
+        raise Conflict("This generation has no failed or cancelled poses")
     per_pose = pose_cost(pricing, generation.quality, generation.use_background_changer)
+    now = utcnow()
     payment = await pay(
         session,
         user,
-        poses=len(failed),
-        credits=per_pose * len(failed),
-        now=utcnow(),
-        reason=f"retry of {len(failed)} failed poses",
-        reference_type="generation",
+        poses=total,
+        credits=per_pose * total,
+        now=now,
+        reason=f"retry of {total} failed or cancelled poses",
+        reference_type=CHARGE_REFERENCE,
         reference_id=generation.id,
     )
-    now = utcnow()
-    for pose in failed:
-        pose.status = PoseStatus.QUEUED.value
-        pose.attempts = 0
-        pose.refunded = False
-        pose.charge_round += 1
-        pose.cost = per_pose if payment.credits else 0
-        pose.error_code = None
-        pose.error_message = None
-        pose.available_at = now
-        pose.completed_at = None
-    generation.poses_failed -= len(failed)
+    await session.execute(
+        update(GeneratedPose)
+        .where(
+            GeneratedPose.generation_id == generation.id,
+            GeneratedPose.status.in_([status.value for status in RETRYABLE]),
+        )
+        .values(
+            status=PoseStatus.QUEUED.value,
+            attempts=0,
+            refunded=False,
+            charge_round=GeneratedPose.charge_round + 1,
+            cost=per_pose if payment.credits else 0,
+            error_code=None,
+            error_message=None,
+            available_at=now,
+            completed_at=None,
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    generation.poses_failed -= counts.get(PoseStatus.FAILED, 0)
+    generation.poses_canceled -= counts.get(PoseStatus.CANCELED, 0)
     generation.credit_charged += payment.credits
-    if payment.quota_day is not None:
-        generation.quota_day = payment.quota_day
+    # The poses that can still be refunded are all of this round, paid this way.
+    generation.quota_day = payment.quota_day
+    generation.cancel_requested = False
     generation.status = GenerationStatus.QUEUED.value
     generation.completed_at = None
     await session.flush()
-    await events.append(session, generation.id, user.id, "generation.queued", {"retried": len(failed)})
+    await events.append(
+        session,
+        generation.id,
+        user.id,
+        "generation.queued",
+        {"retried": total, "creditCharged": payment.credits},
+    )
     after_commit(session, wake)
-    return len(failed)
+    return total
 
 
 async def delete(session: AsyncSession, user: User, generation_id: str) -> list[str]:
     """Delete a finished generation; the storage keys of its files, to delete after commit."""
-    generation = await owned(session, user, generation_id)
+    generation = await _locked(session, user, generation_id)
     if GenerationStatus(generation.status) not in TERMINAL_GENERATION:
         raise Conflict("A generation can be deleted once it has finished or been cancelled")
     keys: list[str] = []
     for pose in await poses_of(session, generation.id):
         keys += [key for key in (pose.image_key, pose.thumbnail_key, pose.control_map_key) if key]
         keys += [key for key in (pose.export_keys or {}).values() if key not in keys]
-    await session.delete(generation)
-    await session.flush()
+    # Poses, events and background changes go with it (ON DELETE CASCADE).
+    await session.execute(
+        sql_delete(Generation)
+        .where(Generation.id == generation.id)
+        .execution_options(synchronize_session=False)
+    )
+    session.expunge(generation)
     return keys

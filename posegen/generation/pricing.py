@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from posegen.config import PricingSettings
 
+# Ledger references of a generation's money: its charges (first and every retry) reference the
+# generation; each pose's refund references the pose (`outcomes.refund_reference`).
+CHARGE_REFERENCE = "generation"
+POSE_REFERENCE = "generated_pose"
+
 QUALITY_SIZES: dict[str, int] = {"draft": 512, "standard": 1024, "pro": 1024}
 
 

@@ -11,20 +11,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.auth.models import User
 from posegen.config import Settings
 from posegen.credits import quota
 from posegen.credits.service import pay
-from posegen.db import after_commit
+from posegen.db import after_commit, serialize_on
 from posegen.engines.base import Engine
 from posegen.engines.flux.prompt import build_prompt
 from posegen.errors import Forbidden, IdempotencyKeyReused, NotFound, ValidationFailed
 from posegen.generation import events
+from posegen.generation.locks import lock_project
 from posegen.generation.models import GeneratedPose, Generation, GenerationType
-from posegen.generation.pricing import QUALITY_SIZES, pose_cost
+from posegen.generation.pricing import CHARGE_REFERENCE, QUALITY_SIZES, pose_cost
 from posegen.generation.retrieval import Candidate, perturb, rank
 from posegen.generation.schemas import GenerateAccepted, GenerateRequest
 from posegen.generation.stats import seconds_per_pose
@@ -68,8 +68,9 @@ async def _replay(session: AsyncSession, user: User, key: str, digest: str) -> G
 
 async def _project(session: AsyncSession, user: User, project_id: str) -> Project:
     # Locked (PostgreSQL) so a concurrent project delete cannot slip between its
-    # active-generation check and this generation's insert.
-    project = await session.scalar(select(Project).where(Project.id == project_id).with_for_update())
+    # active-generation check and this generation's insert; the first row lock of
+    # a submission, as LOCK ORDER (manage.py) says.
+    project = await lock_project(session, project_id)
     if project is None or project.user_id != user.id:
         raise NotFound("Project not found")
     return project
@@ -149,6 +150,10 @@ async def submit(
     """Charge and enqueue a generation; a repeated Idempotency-Key replays the first answer."""
     digest = request_hash(body)
     if idempotency_key is not None:
+        # Repeats of one key queue here, before any row lock (see LOCK ORDER in manage.py), and
+        # replay the first answer once it has committed; the unique (user, key) index stays as
+        # the last guard.
+        await serialize_on(session, "idempotency", user.id, idempotency_key)
         replay = await _replay(session, user, idempotency_key, digest)
         if replay is not None:
             return replay
@@ -199,19 +204,8 @@ async def submit(
         idempotency_key=idempotency_key,
         request_hash=digest,
     )
-    try:
-        # The unique (user, key) index settles concurrent submissions: losers wait for the
-        # winner's commit, then replay its answer.
-        async with session.begin_nested():
-            session.add(generation)
-            await session.flush()
-    except IntegrityError:
-        if idempotency_key is None:
-            raise
-        replay = await _replay(session, user, idempotency_key, digest)
-        if replay is None:
-            raise
-        return replay
+    session.add(generation)
+    await session.flush()
 
     payment = await pay(
         session,
@@ -220,7 +214,7 @@ async def submit(
         credits=per_pose * len(planned),
         now=now,
         reason=f"generation of {len(planned)} poses ({body.quality})",
-        reference_type="generation",
+        reference_type=CHARGE_REFERENCE,
         reference_id=generation.id,
     )
     generation.credit_charged = payment.credits
@@ -253,7 +247,8 @@ async def submit(
     uses: dict[str, int] = {}
     for item in planned:
         uses[item.pose.id] = uses.get(item.pose.id, 0) + 1
-    for pose_id, count in uses.items():
+    # In id order, so two submissions that share library poses lock their rows in the same order.
+    for pose_id, count in sorted(uses.items()):
         await session.execute(
             update(Pose)
             .where(Pose.id == pose_id)

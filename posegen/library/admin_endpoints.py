@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from posegen.auth.dependencies import AdminUser, require_admin
-from posegen.db import Session
+from posegen.db import Session, UnitOfWorkRoute
 from posegen.kit.pagination import PageRequest, page_params
 from posegen.library import admin_library, pose_requests
 from posegen.library.models import RequestStatus
@@ -27,7 +27,12 @@ from posegen.library.schemas import (
 )
 from posegen.storage.endpoints import StorageDep
 
-router = APIRouter(prefix="/admin", tags=["admin: library"], dependencies=[Depends(require_admin)])
+router = APIRouter(
+    prefix="/admin",
+    tags=["admin: library"],
+    dependencies=[Depends(require_admin)],
+    route_class=UnitOfWorkRoute,
+)
 
 
 async def _result(session: Session, admin: AdminUser, request_id: str) -> PoseRequestResult:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from posegen.auth.dependencies import CurrentUser
-from posegen.db import Session
+from posegen.db import Session, UnitOfWorkRoute
 from posegen.imaging.presets import PRESETS
 from posegen.kit.pagination import PageRequest, page_params
 from posegen.library import service
@@ -23,7 +23,7 @@ from posegen.library.schemas import (
 from posegen.library.taxonomy import Difficulty, Framing, GenderSuitability
 from posegen.storage.endpoints import StorageDep
 
-router = APIRouter(tags=["library"])
+router = APIRouter(tags=["library"], route_class=UnitOfWorkRoute)
 
 
 @router.get("/categories")

@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from posegen.auth.dependencies import CurrentUser
-from posegen.db import Session
+from posegen.db import Session, UnitOfWorkRoute
 from posegen.kit.pagination import PageRequest, page_params
 from posegen.library import pose_requests
 from posegen.library.models import RequestStatus
 from posegen.library.schemas import PopularRequests, PoseRequestCreate, PoseRequestList, PoseRequestResult
 
-router = APIRouter(tags=["pose requests"])
+router = APIRouter(tags=["pose requests"], route_class=UnitOfWorkRoute)
 
 
 @router.post("/requests", status_code=status.HTTP_201_CREATED)

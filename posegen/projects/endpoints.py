@@ -10,7 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, File, Query, Request, U
 
 from posegen.auth.dependencies import CurrentUser
 from posegen.config import Settings
-from posegen.db import Session
+from posegen.db import Session, UnitOfWorkRoute
 from posegen.kit.pagination import PageRequest, page_params
 from posegen.projects import service, uploads
 from posegen.projects.models import ProjectStatus
@@ -28,8 +28,8 @@ from posegen.storage.endpoints import StorageDep
 
 log = structlog.get_logger(__name__)
 
-router = APIRouter(tags=["projects"])
-uploads_router = APIRouter(tags=["uploads"])
+router = APIRouter(tags=["projects"], route_class=UnitOfWorkRoute)
+uploads_router = APIRouter(tags=["uploads"], route_class=UnitOfWorkRoute)
 
 IMAGE_FILE = File(description="A PNG, JPEG or WebP image (judged by content) within the upload limits.")
 

@@ -15,13 +15,13 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 
 from posegen.auth.dependencies import CurrentUser
-from posegen.db import Session
+from posegen.db import Session, UnitOfWorkRoute
 from posegen.generation import manage
 from posegen.kit.time import utcnow
 from posegen.realtime.fanout import Listener
 from posegen.realtime.sequencer import FINAL_KINDS, Sequencer
 
-router = APIRouter(tags=["live"])
+router = APIRouter(tags=["live"], route_class=UnitOfWorkRoute)
 KEEPALIVE_SECONDS = 15.0
 
 

@@ -9,8 +9,9 @@ from sqlalchemy import func, select, update
 
 from posegen.audit import service as audit
 from posegen.auth.dependencies import AdminUser, require_admin
-from posegen.db import Session, after_commit
+from posegen.db import Session, UnitOfWorkRoute, after_commit
 from posegen.errors import Conflict, NotFound
+from posegen.generation.locks import lock_generation
 from posegen.generation.models import GeneratedPose, Generation, GenerationStatus, PoseStatus
 from posegen.kit.pagination import PageRequest, page_params, paginate
 from posegen.kit.time import isoformat_z, utcnow
@@ -18,7 +19,7 @@ from posegen.work import queue
 from posegen.work.models import QueueState, Worker
 from posegen.work.reconciler import reconcile_in
 
-router = APIRouter(tags=["admin: work"], dependencies=[Depends(require_admin)])
+router = APIRouter(tags=["admin: work"], dependencies=[Depends(require_admin)], route_class=UnitOfWorkRoute)
 
 DEAD_LETTERED = "DEAD_LETTERED"
 
@@ -143,11 +144,17 @@ async def dead_letter(
 @router.post("/admin/dead-letter/{pose_id}/requeue")
 async def requeue(pose_id: str, request: Request, session: Session, admin: AdminUser) -> dict[str, Any]:
     """Queue a dead-lettered pose again, free of charge (it was refunded when it died)."""
-    pose = await session.get(GeneratedPose, pose_id)
-    if pose is None or pose.error_code != DEAD_LETTERED or pose.status != PoseStatus.FAILED.value:
+    found = await session.get(GeneratedPose, pose_id)
+    # LOCK ORDER (generation/locks.py): the generation, then the pose read again under it.
+    generation = await lock_generation(session, found.generation_id) if found is not None else None
+    pose = await session.get(GeneratedPose, pose_id, populate_existing=True)
+    if (
+        generation is None
+        or pose is None
+        or pose.error_code != DEAD_LETTERED
+        or pose.status != PoseStatus.FAILED.value
+    ):
         raise NotFound("Dead-lettered pose not found")
-    generation = await session.get(Generation, pose.generation_id)
-    assert generation is not None
     if generation.cancel_requested:
         raise Conflict("The generation was cancelled")
     await session.execute(

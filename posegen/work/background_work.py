@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import structlog
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
@@ -18,6 +18,7 @@ from posegen.db import after_commit
 from posegen.engines.base import EngineError, ErrorCode
 from posegen.generation import events
 from posegen.generation.backgrounds import REFERENCE
+from posegen.generation.locks import lock_generation
 from posegen.generation.models import BackgroundChange, GeneratedPose, Generation, PoseStatus
 from posegen.kit.tasks import background
 from posegen.kit.time import utcnow
@@ -39,14 +40,20 @@ def _guard(change: BackgroundChange, worker_id: str) -> ColumnElement[bool]:
     )
 
 
+async def _inputs(
+    session: AsyncSession, change: BackgroundChange
+) -> tuple[GeneratedPose | None, Generation | None, Upload | None]:
+    pose = await session.get(GeneratedPose, change.pose_id)
+    generation = await session.get(Generation, change.generation_id)
+    upload = await session.get(Upload, change.upload_id) if change.upload_id else None
+    return pose, generation, upload
+
+
 async def run_change(worker: Worker, change: BackgroundChange) -> None:
     written: list[str] = []
     started = time.perf_counter()
     try:
-        async with worker.db.session(write=False) as session:
-            pose = await session.get(GeneratedPose, change.pose_id)
-            generation = await session.get(Generation, change.generation_id)
-            upload = await session.get(Upload, change.upload_id) if change.upload_id else None
+        pose, generation, upload = await worker.db.run(lambda session: _inputs(session, change), write=False)
         assert pose is not None
         assert generation is not None
         _, request = await worker.prepare(pose)
@@ -97,7 +104,11 @@ async def _complete(
     new_exports = {name: keys[f"export:{name}"] for name in exports}
     if "original" in generation.export_formats:
         new_exports["original"] = keys["image"]
-    async with worker.db.session() as session:
+
+    async def unit(session: AsyncSession) -> None:
+        # LOCK ORDER (generation/locks.py): the generation before the change and its pose.
+        if await lock_generation(session, change.generation_id) is None:
+            raise RuntimeError("the generation was deleted")
         done = await session.execute(
             update(BackgroundChange)
             .where(_guard(change, worker.id))
@@ -137,63 +148,83 @@ async def _complete(
         after_commit(session, lambda: background(worker.delete(stale)))
         worker.notify(session)
 
+    await worker.db.run(unit)
+
 
 async def _failed(worker: Worker, change: BackgroundChange, error: EngineError) -> None:
-    async with worker.db.session() as session:
-        if error.retryable and change.attempts < change.max_attempts:
-            delay = delay_seconds(error, change.attempts, worker.settings.work)
-            await session.execute(
-                update(BackgroundChange)
-                .where(_guard(change, worker.id))
-                .values(
-                    status=PoseStatus.QUEUED.value,
-                    lease_owner=None,
-                    lease_expires_at=None,
-                    available_at=utcnow() + timedelta(seconds=delay),
-                    error_code=error.code.value,
-                    error_message=error.message[:500],
-                )
-            )
-            return
-        failed = await session.execute(
+    await worker.db.run(lambda session: _fail(worker, session, change, error))
+
+
+async def _fail(worker: Worker, session: AsyncSession, change: BackgroundChange, error: EngineError) -> None:
+    # LOCK ORDER (generation/locks.py): the generation before the change and the credit account.
+    if await lock_generation(session, change.generation_id) is None:
+        return
+    if error.retryable and change.attempts < change.max_attempts:
+        delay = delay_seconds(error, change.attempts, worker.settings.work)
+        await session.execute(
             update(BackgroundChange)
-            .where(_guard(change, worker.id), BackgroundChange.refunded.is_(False))
+            .where(_guard(change, worker.id))
             .values(
-                status=PoseStatus.FAILED.value,
+                status=PoseStatus.QUEUED.value,
                 lease_owner=None,
                 lease_expires_at=None,
-                refunded=True,
-                completed_at=utcnow(),
+                available_at=utcnow() + timedelta(seconds=delay),
                 error_code=error.code.value,
                 error_message=error.message[:500],
             )
-            .returning(BackgroundChange.id)
         )
-        if failed.first() is None:
-            return
-        await pay_back(
-            session,
-            user_id=change.user_id,
-            payment=Payment(credits=change.cost, quota_day=change.quota_day),
-            poses=1,
-            reason=f"refund: background change failed ({error.code.value})",
-            reference_type=REFERENCE,
-            reference_id=change.id,
+        return
+    failed = await session.execute(
+        update(BackgroundChange)
+        .where(_guard(change, worker.id), BackgroundChange.refunded.is_(False))
+        .values(
+            status=PoseStatus.FAILED.value,
+            lease_owner=None,
+            lease_expires_at=None,
+            refunded=True,
+            completed_at=utcnow(),
+            error_code=error.code.value,
+            error_message=error.message[:500],
         )
-        await events.append(
-            session,
-            change.generation_id,
-            change.user_id,
-            "background.failed",
-            {"poseId": change.pose_id, "errorCode": error.code.value, "refunded": change.cost},
-        )
-        worker.notify(session)
+        .returning(BackgroundChange.id)
+    )
+    if failed.first() is None:
+        return
+    await pay_back(
+        session,
+        user_id=change.user_id,
+        payment=Payment(credits=change.cost, quota_day=change.quota_day),
+        poses=1,
+        reason=f"refund: background change failed ({error.code.value})",
+        reference_type=REFERENCE,
+        reference_id=change.id,
+    )
+    await events.append(
+        session,
+        change.generation_id,
+        change.user_id,
+        "background.failed",
+        {"poseId": change.pose_id, "errorCode": error.code.value, "refunded": change.cost},
+    )
+    worker.notify(session)
 
 
-async def dead_letter_expired(session: AsyncSession, now: datetime) -> int:
-    """Fail and refund background changes whose lease expired with no attempts left."""
+def expired_changes(now: datetime) -> Select[str]:
+    """Generations with a background change whose lease expired with no attempts left."""
+    return select(BackgroundChange.generation_id).where(
+        BackgroundChange.status == PoseStatus.RUNNING.value,
+        BackgroundChange.lease_expires_at < now,
+        BackgroundChange.attempts >= BackgroundChange.max_attempts,
+        BackgroundChange.refunded.is_(False),
+    )
+
+
+async def dead_letter_expired(session: AsyncSession, now: datetime, generation_id: str) -> int:
+    """Fail and refund a generation's background changes whose lease expired with no attempts left.
+    The caller (the reconciler) holds the generation's lock (LOCK ORDER, generation/locks.py)."""
     expired = await session.scalars(
         select(BackgroundChange).where(
+            BackgroundChange.generation_id == generation_id,
             BackgroundChange.status == PoseStatus.RUNNING.value,
             BackgroundChange.lease_expires_at < now,
             BackgroundChange.attempts >= BackgroundChange.max_attempts,

@@ -1,6 +1,6 @@
 """How a pose ends: completed, retried, failed or cancelled — each with its money, counters and events
 in the one transaction that makes the change, and the generation finalised by the change that ends
-its last pose."""
+its last pose. Every outcome locks the generation row before its pose (LOCK ORDER, generation/locks.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from posegen.credits.service import Payment, pay_back
+from posegen.credits.ledger import Refund
+from posegen.credits.service import Payment, pay_back, pay_back_many
 from posegen.generation import events
+from posegen.generation.locks import lock_generation
 from posegen.generation.models import (
     TERMINAL_GENERATION,
     GeneratedPose,
@@ -20,9 +22,10 @@ from posegen.generation.models import (
     GenerationStatus,
     PoseStatus,
 )
+from posegen.generation.pricing import POSE_REFERENCE
 from posegen.kit.time import utcnow
 
-REFERENCE = "generated_pose"
+REFERENCE = POSE_REFERENCE
 
 
 @dataclass(frozen=True)
@@ -35,14 +38,18 @@ class Finished:
 
 @dataclass(frozen=True)
 class Applied:
-    """The change was made (the guard matched); `finished` when it ended the generation."""
+    """The change was made (the guard matched); `finished` when it ended the generation.
+    `canceled`: a completion arrived after its generation was cancelled, so the pose was
+    cancelled (and refunded) instead and its files are to be dropped."""
 
     finished: Finished | None = None
+    canceled: bool = False
 
 
-def refund_reference(pose: GeneratedPose) -> str:
-    """The ledger reference of this pose's current charge (each retry round is charged anew)."""
-    return pose.id if pose.charge_round == 0 else f"{pose.id}#r{pose.charge_round}"
+def refund_reference(pose_id: str, charge_round: int) -> str:
+    """The ledger reference of a pose's charge in `charge_round` (each retry round is charged anew).
+    It starts with the pose id, so the ledger can be traced back to the pose (`posegen doctor`)."""
+    return pose_id if charge_round == 0 else f"{pose_id}#r{charge_round}"
 
 
 def _lease_guard(pose_id: str, worker_id: str) -> Any:
@@ -55,22 +62,31 @@ def _lease_guard(pose_id: str, worker_id: str) -> Any:
     )
 
 
-async def mark_started(session: AsyncSession, generation: Generation) -> None:
+async def mark_started(session: AsyncSession, generation_id: str, user_id: str) -> None:
     """The first claimed pose moves its generation from queued to processing."""
     result = await session.execute(
         update(Generation)
-        .where(Generation.id == generation.id, Generation.status == GenerationStatus.QUEUED.value)
+        .where(Generation.id == generation_id, Generation.status == GenerationStatus.QUEUED.value)
         .values(status=GenerationStatus.PROCESSING.value, started_at=utcnow())
         .returning(Generation.id)
     )
     if result.first() is not None:
-        await events.append(session, generation.id, generation.user_id, "generation.started", {})
+        await events.append(session, generation_id, user_id, "generation.started", {})
 
 
 async def complete(
     session: AsyncSession, pose: GeneratedPose, worker_id: str, fields: dict[str, Any]
 ) -> Applied | None:
-    """Record a finished render. None when the lease was lost (the caller drops its files)."""
+    """Record a finished render. None when the lease was lost (the caller drops its files); a
+    cancelled generation's pose is cancelled instead (`Applied.canceled`)."""
+    generation = await lock_generation(session, pose.generation_id)
+    if generation is None:
+        return None
+    if generation.cancel_requested:
+        outcome = await end(
+            session, pose, PoseStatus.CANCELED, "CANCELED", "canceled by the user", worker_id=worker_id
+        )
+        return None if outcome is None else Applied(outcome.finished, canceled=True)
     now = utcnow()
     result = await session.execute(
         update(GeneratedPose)
@@ -95,7 +111,7 @@ async def complete(
         "pose.completed",
         {"poseId": pose.id, "variationKey": pose.variation_key, "thumbnailKey": fields.get("thumbnail_key")},
     )
-    return Applied(await _count(session, pose, PoseStatus.COMPLETED))
+    return Applied(await _count(session, pose.generation_id, pose.user_id, PoseStatus.COMPLETED))
 
 
 async def retry_later(
@@ -106,7 +122,8 @@ async def retry_later(
     code: str,
     message: str,
 ) -> bool:
-    """Put a claimed pose back in the queue after a transient failure; False if the lease was lost."""
+    """Put a claimed pose back in the queue after a transient failure; False if the lease was lost.
+    Only the pose changes, so only the pose is locked."""
     result = await session.execute(
         update(GeneratedPose)
         .where(_lease_guard(pose.id, worker_id))
@@ -134,7 +151,10 @@ async def end(
     expect: PoseStatus = PoseStatus.RUNNING,
 ) -> Applied | None:
     """Fail or cancel a pose, refunding its own cost. Guarded by the lease when `worker_id` is given,
-    else by the expected current status (queued poses cancelled, expired leases dead-lettered)."""
+    else by the expected current status (expired leases dead-lettered)."""
+    generation = await lock_generation(session, pose.generation_id)
+    if generation is None:
+        return None
     guard = (
         _lease_guard(pose.id, worker_id)
         if worker_id is not None
@@ -152,36 +172,35 @@ async def end(
             error_code=code,
             error_message=message[:500],
         )
-        .returning(GeneratedPose.id)
+        .returning(GeneratedPose.cost, GeneratedPose.charge_round)
     )
-    if result.first() is None:
+    row = result.first()
+    if row is None:
         return None
-    generation = await session.get(Generation, pose.generation_id, populate_existing=True)
-    assert generation is not None
+    cost, charge_round = int(row[0]), int(row[1])
     await pay_back(
         session,
         user_id=pose.user_id,
-        payment=Payment(credits=pose.cost, quota_day=generation.quota_day),
+        payment=Payment(credits=cost, quota_day=generation.quota_day),
         poses=1,
         reason=f"refund: pose {status.value} ({code})",
         reference_type=REFERENCE,
-        reference_id=refund_reference(pose),
+        reference_id=refund_reference(pose.id, charge_round),
     )
-    if pose.cost:
+    if cost:
         await session.execute(
             update(Generation)
             .where(Generation.id == pose.generation_id)
-            .values(credit_refunded=Generation.credit_refunded + pose.cost)
+            .values(credit_refunded=Generation.credit_refunded + cost)
         )
-    if status is PoseStatus.FAILED:
-        await events.append(
-            session,
-            pose.generation_id,
-            pose.user_id,
-            "pose.failed",
-            {"poseId": pose.id, "variationKey": pose.variation_key, "errorCode": code, "refunded": pose.cost},
-        )
-    return Applied(await _count(session, pose, status))
+    await events.append(
+        session,
+        pose.generation_id,
+        pose.user_id,
+        "pose.failed",
+        {"poseId": pose.id, "variationKey": pose.variation_key, "errorCode": code, "refunded": cost},
+    )
+    return Applied(await _count(session, pose.generation_id, pose.user_id, status))
 
 
 _COUNTER = {
@@ -191,12 +210,15 @@ _COUNTER = {
 }
 
 
-async def _count(session: AsyncSession, pose: GeneratedPose, status: PoseStatus) -> Finished | None:
+async def _count(
+    session: AsyncSession, generation_id: str, user_id: str, status: PoseStatus, by: int = 1
+) -> Finished | None:
+    """Count `by` poses that reached `status`; a progress event, or the final status for the last."""
     column = _COUNTER[status]
     result = await session.execute(
         update(Generation)
-        .where(Generation.id == pose.generation_id)
-        .values({column.key: column + 1})
+        .where(Generation.id == generation_id)
+        .values({column.key: column + by})
         .returning(
             Generation.poses_completed,
             Generation.poses_failed,
@@ -206,29 +228,28 @@ async def _count(session: AsyncSession, pose: GeneratedPose, status: PoseStatus)
     )
     completed, failed, canceled, total = result.one()
     if completed + failed + canceled < total:
-        if status is not PoseStatus.CANCELED:
-            await events.append(
-                session,
-                pose.generation_id,
-                pose.user_id,
-                "generation.progress",
-                {
-                    "completed": completed,
-                    "failed": failed,
-                    "total": total,
-                    "percentage": round(100 * (completed + failed + canceled) / total, 2),
-                    "estimatedTimeRemaining": None,
-                },
-            )
+        await events.append(
+            session,
+            generation_id,
+            user_id,
+            "generation.progress",
+            {
+                "completed": completed,
+                "failed": failed,
+                "total": total,
+                "percentage": round(100 * (completed + failed + canceled) / total, 2),
+                "estimatedTimeRemaining": None,
+            },
+        )
         return None
-    return await finalize(session, pose.generation_id)
+    return await finalize(session, generation_id)
 
 
 async def finalize(session: AsyncSession, generation_id: str) -> Finished | None:
-    """Give a generation whose poses are all terminal its final status and event (once)."""
+    """Give a generation whose poses are all terminal its final status and event (once).
+    The caller holds the generation's lock."""
     generation = await session.get(Generation, generation_id, populate_existing=True)
-    assert generation is not None
-    if GenerationStatus(generation.status) in TERMINAL_GENERATION:
+    if generation is None or GenerationStatus(generation.status) in TERMINAL_GENERATION:
         return None
     done = generation.poses_completed + generation.poses_failed + generation.poses_canceled
     if done < generation.total_expected:
@@ -259,17 +280,71 @@ async def finalize(session: AsyncSession, generation_id: str) -> Finished | None
 
 
 async def cancel_queued(session: AsyncSession, generation: Generation) -> Finished | None:
-    """Cancel and refund every queued pose of a generation now; running ones stop at their next checkpoint."""
-    rows = await session.scalars(
-        select(GeneratedPose)
-        .where(GeneratedPose.generation_id == generation.id, GeneratedPose.status == PoseStatus.QUEUED.value)
-        .order_by(GeneratedPose.variation_index)
+    """Cancel and refund every queued pose of a generation now, set-based; running ones stop at their
+    next checkpoint. The caller holds the generation's lock.
+
+    One UPDATE ends the poses (skipping any a worker is claiming this instant — that worker sees
+    the cancel at its first checkpoint), one refund per pose is written in a few statements, the
+    counters move once, and each cancelled pose gets its `pose.failed` event (`CANCELED`).
+    """
+    queued = select(GeneratedPose.id).where(
+        GeneratedPose.generation_id == generation.id,
+        GeneratedPose.status == PoseStatus.QUEUED.value,
+        GeneratedPose.refunded.is_(False),
     )
-    finished: Finished | None = None
-    for pose in list(rows):
-        outcome = await end(
-            session, pose, PoseStatus.CANCELED, "CANCELED", "canceled by the user", expect=PoseStatus.QUEUED
+    if session.get_bind().dialect.name == "postgresql":
+        queued = queued.with_for_update(skip_locked=True)
+    result = await session.execute(
+        update(GeneratedPose)
+        .where(GeneratedPose.id.in_(queued.scalar_subquery()))
+        .values(
+            status=PoseStatus.CANCELED.value,
+            refunded=True,
+            completed_at=utcnow(),
+            error_code="CANCELED",
+            error_message="canceled by the user",
         )
-        if outcome is not None and outcome.finished is not None:
-            finished = outcome.finished
-    return finished
+        .returning(
+            GeneratedPose.id,
+            GeneratedPose.variation_key,
+            GeneratedPose.cost,
+            GeneratedPose.charge_round,
+            GeneratedPose.variation_index,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    canceled = sorted(result.all(), key=lambda row: row.variation_index)
+    if not canceled:
+        return None
+    await pay_back_many(
+        session,
+        user_id=generation.user_id,
+        quota_day=generation.quota_day,
+        refunds=[Refund(REFERENCE, refund_reference(row.id, row.charge_round), row.cost) for row in canceled],
+        reason="refund: pose canceled (CANCELED)",
+    )
+    refunded = sum(row.cost for row in canceled)
+    if refunded:
+        await session.execute(
+            update(Generation)
+            .where(Generation.id == generation.id)
+            .values(credit_refunded=Generation.credit_refunded + refunded)
+        )
+    await events.append_many(
+        session,
+        generation.id,
+        generation.user_id,
+        [
+            (
+                "pose.failed",
+                {
+                    "poseId": row.id,
+                    "variationKey": row.variation_key,
+                    "errorCode": "CANCELED",
+                    "refunded": row.cost,
+                },
+            )
+            for row in canceled
+        ],
+    )
+    return await _count(session, generation.id, generation.user_id, PoseStatus.CANCELED, by=len(canceled))

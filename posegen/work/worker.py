@@ -16,6 +16,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
+from enum import Enum
 from typing import cast
 
 import structlog
@@ -50,6 +51,15 @@ from posegen.work.retry import delay_seconds
 log = structlog.get_logger(__name__)
 
 HEARTBEAT_SECONDS = 5.0
+# How often a running pose looks for a cancel of its generation (its checkpoint).
+CANCEL_CHECK_SECONDS = 1.0
+
+
+class Checkpoint(Enum):
+    """Why a pose's renewer stopped: its generation was cancelled, or its lease was lost."""
+
+    CANCELED = "canceled"
+    LOST = "lost"
 
 
 class LeaseLost(Exception):
@@ -121,16 +131,8 @@ class Worker:
                 await asyncio.wait_for(stop.wait(), seconds)
 
     async def _heartbeat(self) -> None:
-        async with self.db.session() as session:
-            await queue.heartbeat(
-                session,
-                self.id,
-                socket.gethostname(),
-                os.getpid(),
-                self.settings.work.concurrency,
-                self.busy,
-                utcnow(),
-            )
+        host, pid, slots, busy = socket.gethostname(), os.getpid(), self.settings.work.concurrency, self.busy
+        await self.db.run(lambda session: queue.heartbeat(session, self.id, host, pid, slots, busy, utcnow()))
 
     async def _reconcile(self) -> None:
         await reconcile(self.db, utcnow())
@@ -174,21 +176,23 @@ class Worker:
                 self.busy -= 1
 
     async def claim(self) -> GeneratedPose | None:
-        async with self.db.session() as session:
+        """Claim one pose in a short unit of work of its own (re-run on a transient error)."""
+
+        async def unit(session: AsyncSession) -> GeneratedPose | None:
             pose = await queue.claim(
                 session, self.id, self.available_engines(), utcnow(), self.settings.work.lease_seconds
             )
             if pose is not None:
-                generation = await session.get(Generation, pose.generation_id)
-                assert generation is not None
-                await outcomes.mark_started(session, generation)
+                await outcomes.mark_started(session, pose.generation_id, pose.user_id)
             return pose
 
+        return await self.db.run(unit)
+
     async def claim_background(self) -> BackgroundChange | None:
-        async with self.db.session() as session:
-            return await queue.claim_background(
-                session, self.id, self.available_engines(), utcnow(), self.settings.work.lease_seconds
-            )
+        engines, lease = self.available_engines(), self.settings.work.lease_seconds
+        return await self.db.run(
+            lambda session: queue.claim_background(session, self.id, engines, utcnow(), lease)
+        )
 
     # -- one pose --------------------------------------------------------------------------
 
@@ -201,7 +205,7 @@ class Worker:
             generation, request = await self.prepare(pose)
             if generation.cancel_requested:
                 raise Canceled
-            result = await self.engines[pose.engine].render(request)
+            result = await self._render(pose, request, renewer)
         except BaseException as error:
             renewer.cancel()
             if isinstance(error, Exception):
@@ -213,6 +217,24 @@ class Worker:
         self._finishing.add(task)
         task.add_done_callback(self._finished)
 
+    async def _render(
+        self, pose: GeneratedPose, request: RenderRequest, renewer: asyncio.Task[Checkpoint]
+    ) -> RenderResult:
+        """The engine's render, abandoned as soon as the renewer reports the lease lost or the
+        generation cancelled, so a cancel stops running poses within a checkpoint, not a render."""
+        render = asyncio.create_task(self.engines[pose.engine].render(request))
+        try:
+            await asyncio.wait({render, renewer}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            render.cancel()
+            raise
+        if render.done():
+            return render.result()
+        render.cancel()
+        with contextlib.suppress(BaseException):
+            await render
+        raise Canceled if renewer.result() is Checkpoint.CANCELED else LeaseLost
+
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._finishing.discard(task)
         self._finishers.release()
@@ -222,7 +244,7 @@ class Worker:
         pose: GeneratedPose,
         generation: Generation,
         result: RenderResult,
-        renewer: asyncio.Task[bool],
+        renewer: asyncio.Task[Checkpoint],
         started: float,
     ) -> None:
         written: list[str] = []
@@ -232,9 +254,11 @@ class Worker:
             )
             keys = pose_keys(pose, list(generation.export_formats))
             written = await self.store(keys, processed)
-            if renewer.done() and renewer.result() is False:
-                raise LeaseLost
-            await self._complete(pose, generation, keys, processed, started)
+            if renewer.done():
+                raise Canceled if renewer.result() is Checkpoint.CANCELED else LeaseLost
+            if not await self._complete(pose, generation, keys, processed, started):
+                # Cancelled meanwhile: the pose was cancelled and refunded instead of completed.
+                await self.delete(written)
         except Exception as error:
             await self._settle(pose, error, written)
         finally:
@@ -263,25 +287,30 @@ class Worker:
             # The lease runs out and the reconciler takes the pose back: nothing is lost.
             log.exception("pose_settle_failed", pose_id=pose.id)
 
-    async def _renew(self, pose: GeneratedPose) -> bool:
-        """Keep the lease alive while the pose is worked on; returns False once it is lost."""
+    async def _renew(self, pose: GeneratedPose) -> Checkpoint:
+        """The pose's checkpoints while it is worked on: every second (at most) a read of its
+        generation's cancel flag, every third of the lease a renewal. Returns once the generation
+        was cancelled or the lease was lost; runs until cancelled otherwise."""
         lease = self.settings.work.lease_seconds
+        tick = min(CANCEL_CHECK_SECONDS, lease / 3)
+        renewed = time.monotonic()
         while True:
-            await asyncio.sleep(lease / 3)
-            async with self.db.session() as session:
-                if not await queue.renew(session, pose.id, self.id, utcnow(), lease):
-                    return False
+            await asyncio.sleep(tick)
+            if await self.db.run(
+                lambda session: queue.cancel_requested(session, pose.generation_id), write=False
+            ):
+                return Checkpoint.CANCELED
+            if time.monotonic() - renewed >= lease / 3 - tick / 2:
+                if not await self.db.run(
+                    lambda session: queue.renew(session, pose.id, self.id, utcnow(), lease)
+                ):
+                    return Checkpoint.LOST
+                renewed = time.monotonic()
 
     async def prepare(self, pose: GeneratedPose) -> tuple[Generation, RenderRequest]:
-        async with self.db.session(write=False) as session:
-            generation = await session.get(Generation, pose.generation_id)
-            assert generation is not None
-            project = await session.get(Project, generation.project_id)
-            upload = (
-                await session.get(Upload, generation.background_upload_id)
-                if generation.background_upload_id
-                else None
-            )
+        generation, project, upload = await self.db.run(
+            lambda session: self._inputs(session, pose), write=False
+        )
         background = await self.background_spec(
             generation.background_mode, generation.background_color, generation.background_prompt, upload
         )
@@ -303,6 +332,21 @@ class Worker:
             background=background,
         )
         return generation, request
+
+    @staticmethod
+    async def _inputs(
+        session: AsyncSession, pose: GeneratedPose
+    ) -> tuple[Generation, Project | None, Upload | None]:
+        generation = await session.get(Generation, pose.generation_id)
+        if generation is None:
+            raise LeaseLost  # the generation was deleted under the pose
+        project = await session.get(Project, generation.project_id)
+        upload = (
+            await session.get(Upload, generation.background_upload_id)
+            if generation.background_upload_id
+            else None
+        )
+        return generation, project, upload
 
     async def background_spec(
         self, mode: str | None, color: str | None, prompt: str | None, upload: Upload | None
@@ -346,7 +390,9 @@ class Worker:
         keys: dict[str, str],
         processed: Processed,
         started: float,
-    ) -> None:
+    ) -> bool:
+        """Commit the completion; False when the generation was cancelled meanwhile (the pose was
+        cancelled and refunded instead). `LeaseLost` when another worker owns the pose now."""
         exports = {name: keys[f"export:{name}"] for name in processed.exports}
         if "original" in generation.export_formats:
             exports["original"] = keys["image"]
@@ -361,39 +407,45 @@ class Worker:
             "background_changed": generation.background_mode is not None,
             "generation_time_ms": round((time.perf_counter() - started) * 1000),
         }
-        async with self.db.session() as session:
-            if await queue.cancel_requested(session, pose.generation_id):
-                raise Canceled
+
+        async def unit(session: AsyncSession) -> bool:
             applied = await outcomes.complete(session, pose, self.id, fields)
             if applied is None:
                 raise LeaseLost
             self.notify(session)
+            return not applied.canceled
+
+        return await self.db.run(unit)
 
     async def _finish_canceled(self, pose: GeneratedPose) -> None:
-        async with self.db.session() as session:
+        async def unit(session: AsyncSession) -> None:
             await outcomes.end(
                 session, pose, PoseStatus.CANCELED, "CANCELED", "canceled by the user", worker_id=self.id
             )
             self.notify(session)
 
+        await self.db.run(unit)
+
     async def _failed(self, pose: GeneratedPose, error: EngineError) -> None:
         log.info("pose_attempt_failed", pose_id=pose.id, code=error.code.value, retryable=error.retryable)
-        async with self.db.session() as session:
-            if error.retryable and pose.attempts < pose.max_attempts:
-                delay = delay_seconds(error, pose.attempts, self.settings.work)
-                await outcomes.retry_later(
-                    session,
-                    pose,
-                    self.id,
-                    utcnow() + timedelta(seconds=delay),
-                    error.code.value,
-                    error.message,
-                )
-            else:
-                await outcomes.end(
-                    session, pose, PoseStatus.FAILED, error.code.value, error.message, worker_id=self.id
-                )
-            self.notify(session)
+        await self.db.run(lambda session: self._record_failure(session, pose, error))
+
+    async def _record_failure(self, session: AsyncSession, pose: GeneratedPose, error: EngineError) -> None:
+        if error.retryable and pose.attempts < pose.max_attempts:
+            delay = delay_seconds(error, pose.attempts, self.settings.work)
+            await outcomes.retry_later(
+                session,
+                pose,
+                self.id,
+                utcnow() + timedelta(seconds=delay),
+                error.code.value,
+                error.message,
+            )
+        else:
+            await outcomes.end(
+                session, pose, PoseStatus.FAILED, error.code.value, error.message, worker_id=self.id
+            )
+        self.notify(session)
 
     def notify(self, session: AsyncSession) -> None:
         """Tell listeners (the event bus) once this session's changes are committed."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -92,3 +93,58 @@ async def test_cancel_mid_way(
     assert kinds[0] == "generation.queued"
     assert kinds[-1] == "generation.canceled"
     assert kinds.count("generation.canceled") == 1
+
+
+@pytest.fixture
+def slow(database_url: str, data_dir: Path) -> Settings:
+    return make_settings(
+        database_url,
+        data_dir,
+        engines={"enable_sleep": True, "sleep_latency_ms": 20_000},
+        work={"concurrency": 2, "poll_interval_seconds": 0.05, "reconcile_interval_seconds": 60},
+    )
+
+
+async def test_cancel_answers_at_once_with_per_pose_events_and_stops_running_poses_within_a_checkpoint(
+    db: Database, slow: Settings, database_url: str
+) -> None:
+    world = await scene(db, slow)
+    async for client in open_client(create_app(slow, embed_worker=False)):
+        body = {
+            "projectId": world.project.id,
+            "generationType": "GALLERY_REFERENCE",
+            "engine": "sleep",
+            "selectedPoseIds": [world.poses[0].id],
+            "batchSize": 8,
+            "quality": "draft",
+        }
+        generation_id = (await submit(client, world.headers, body)).json()["generationId"]
+        async with running_worker(database_url, slow):
+            while (await statuses(db, generation_id)).count("running") < 2:  # noqa: ASYNC110 - another task's rows
+                await asyncio.sleep(0.02)
+            started = time.monotonic()
+            canceled = await client.post(f"{P}/generations/{generation_id}/cancel", headers=world.headers)
+            assert canceled.status_code == 200
+            assert time.monotonic() - started < 2
+            assert (await statuses(db, generation_id)).count("canceled") == 6
+            # The 20 s renders are abandoned at their next checkpoint (about a second), not awaited.
+            generation = await wait_finished(db, generation_id, within=5)
+        assert time.monotonic() - started < 5
+    assert generation.status == "canceled"
+    assert generation.poses_canceled == 8 and generation.credit_refunded == 8 * 15
+    assert await balance_of(db, world.user.id) == 10_000 == await ledger_sum(db, world.user.id)
+    async with db.session(write=False) as session:
+        events = list(
+            await session.scalars(
+                select(GenerationEvent)
+                .where(GenerationEvent.generation_id == generation_id)
+                .order_by(GenerationEvent.seq)
+            )
+        )
+    failed = [event.data for event in events if event.kind == "pose.failed"]
+    assert len(failed) == 8
+    assert {(data["errorCode"], data["refunded"]) for data in failed} == {("CANCELED", 15)}
+    assert len({data["poseId"] for data in failed}) == 8
+    assert [event.seq for event in events] == list(range(1, len(events) + 1))
+    assert events[-1].kind == "generation.canceled"
+    assert all(finding.ok for finding in await examine(db))

@@ -32,18 +32,22 @@ def process_env(database_url: str, data_dir: Path, **settings: str) -> dict[str,
         POSEGEN_DATA_DIR=str(data_dir),
         POSEGEN_AUTH_JWT_SECRET=TEST_SECRET,
         POSEGEN_LOG_LEVEL="WARNING",
-        **settings,
     )
+    env.update(settings)
     return env
 
 
 @contextmanager
-def worker_process(env: dict[str, str], concurrency: int = 2) -> Iterator[subprocess.Popen[bytes]]:
+def worker_process(
+    env: dict[str, str], concurrency: int = 2, log: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`posegen worker`; its log lines go to `log` when given."""
+    output = open(log, "wb") if log is not None else subprocess.DEVNULL  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "posegen", "worker", "--concurrency", str(concurrency)],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
     )
     try:
         yield process
@@ -55,6 +59,8 @@ def worker_process(env: dict[str, str], concurrency: int = 2) -> Iterator[subpro
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        if not isinstance(output, int):
+            output.close()
 
 
 @contextmanager

@@ -6,6 +6,7 @@ import asyncio
 import io
 import os
 import signal
+import time
 import zipfile
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from posegen.imaging.control_map import limb_color
 from posegen.imaging.geometry import fit_transform
 from posegen.kit.openpose import LIMBS
 from tests.credits.helpers import balance_of, ledger_sum
-from tests.generation.helpers import P, scene, wait_finished
+from tests.generation.helpers import P, Scene, scene, wait_finished
 from tests.work.processes import api_process, process_env, worker_process
 
 # Cross-process work is the scaled profile: PostgreSQL only.
@@ -239,4 +240,75 @@ async def test_two_workers_race_over_200_poses(
     assert generation.poses_completed == 200
     variations = await completed_variations(db, generation_id)
     assert len(variations) == 200 == len(set(variations))
+    assert all(finding.ok for finding in await examine(db))
+
+
+async def completed_of(db: Database, generation_id: str) -> int:
+    async with db.session(write=False) as session:
+        value = await session.scalar(
+            select(func.count())
+            .select_from(GeneratedPose)
+            .where(GeneratedPose.generation_id == generation_id, GeneratedPose.status == "completed")
+        )
+        return int(value or 0)
+
+
+async def test_cancel_of_500_poses_while_two_workers_claim(
+    db: Database, settings: Settings, database_url: str, data_dir: Path, tmp_path: Path
+) -> None:
+    big = await scene(db, settings, poses=50, credits=100_000)
+    other = await scene(db, settings, poses=20)
+    env = process_env(
+        database_url,
+        data_dir,
+        POSEGEN_ENGINES_ENABLE_SLEEP="true",
+        POSEGEN_ENGINES_SLEEP_LATENCY_MS="100",
+        POSEGEN_WORK_POLL_INTERVAL_SECONDS="0.05",
+        POSEGEN_LOG_LEVEL="INFO",
+    )
+    logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
+
+    def body(world: Scene) -> dict[str, object]:
+        return {
+            "projectId": world.project.id,
+            "generationType": "GALLERY_REFERENCE",
+            "engine": "sleep",
+            "selectedPoseIds": [pose.id for pose in world.poses],
+            "batchSize": 10,
+            "quality": "draft",
+        }
+
+    with api_process(env) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            large = await client.post(f"{P}/generate", headers=big.headers, json=body(big))
+            small = await client.post(f"{P}/generate", headers=other.headers, json=body(other))
+            assert large.status_code == small.status_code == 202
+            large_id, small_id = large.json()["generationId"], small.json()["generationId"]
+            with (
+                worker_process(env, concurrency=4, log=logs[0]),
+                worker_process(env, concurrency=4, log=logs[1]),
+            ):
+                while await completed_of(db, small_id) < 10 or await completed_of(db, large_id) < 5:  # noqa: ASYNC110 - other processes' rows
+                    await asyncio.sleep(0.05)
+                others_before = await completed_of(db, small_id)
+                started = time.monotonic()
+                canceled = await client.post(f"{P}/generations/{large_id}/cancel", headers=big.headers)
+                elapsed = time.monotonic() - started
+                assert canceled.status_code == 200, canceled.text
+                await asyncio.sleep(1)
+                others_during = await completed_of(db, small_id)
+                finished_large = await wait_finished(db, large_id, within=30)
+                finished_small = await wait_finished(db, small_id, within=120)
+
+    assert elapsed < 2, elapsed
+    assert others_during > others_before or others_before == 200  # the other user's poses kept going
+    assert finished_large.status == "canceled"
+    assert finished_small.status == "completed" and finished_small.poses_completed == 200
+    done = finished_large.poses_completed
+    assert finished_large.poses_canceled == 500 - done
+    assert await balance_of(db, big.user.id) == 100_000 - done * 15 == await ledger_sum(db, big.user.id)
+    text = "".join(log.read_text() for log in logs)
+    assert text.count("worker_started") == 2  # the logs were written (at INFO)
+    assert "claim_failed" not in text
+    assert "40P01" not in text and "deadlock" not in text.lower()
     assert all(finding.ok for finding in await examine(db))

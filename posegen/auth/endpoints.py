@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from posegen.auth import service
 from posegen.auth.dependencies import CurrentUser, PasswordHasher, Tokens
 from posegen.auth.schemas import LoginRequest, MeOut, RegisterRequest, SessionOut, UserOut
 from posegen.db import DatabaseDep, Session, UnitOfWorkRoute
+from posegen.ratelimit.http import limit_auth_attempts
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], route_class=UnitOfWorkRoute)
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED)
+# Attempts per client address, counted before anything else happens (429 when over).
+AUTH_ATTEMPT = [Depends(limit_auth_attempts)]
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, dependencies=AUTH_ATTEMPT)
 async def register(
     body: RegisterRequest, session: Session, passwords: PasswordHasher, tokens: Tokens
 ) -> SessionOut:
@@ -24,7 +29,7 @@ async def register(
     return SessionOut(user=UserOut.model_validate(user), token=issued.token, expires_at=issued.expires_at)
 
 
-@router.post("/login")
+@router.post("/login", dependencies=AUTH_ATTEMPT)
 async def login(body: LoginRequest, db: DatabaseDep, passwords: PasswordHasher, tokens: Tokens) -> SessionOut:
     """Exchange email and password for a token. Unknown email and wrong password answer alike."""
     # Argon2 runs with no transaction open and a refused login writes nothing: the account is

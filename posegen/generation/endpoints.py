@@ -35,6 +35,7 @@ from posegen.kit.pagination import PageRequest, page_params
 from posegen.kit.schemas import Schema
 from posegen.kit.tasks import background
 from posegen.kit.text import LINE
+from posegen.ratelimit.http import PoseBudgetDep
 from posegen.storage.endpoints import StorageDep
 from posegen.work.queue import queue_position
 
@@ -69,6 +70,7 @@ def _wake(request: Request) -> None:
 
 @router.post("/generate", status_code=status.HTTP_202_ACCEPTED)
 async def generate(
+    budget: PoseBudgetDep,  # first, so it closes after the session (see ratelimit/http.py)
     body: GenerateRequest,
     request: Request,
     user: CurrentUser,
@@ -78,9 +80,10 @@ async def generate(
     idempotency_key: IdempotencyKey = None,
 ) -> GenerateAccepted:
     """Charge for and queue every pose variation. Repeating an Idempotency-Key with the same body
-    returns the first answer without a new charge; with another body it is 409."""
+    returns the first answer without a new charge; with another body it is 409. The poses count
+    against the caller's poses-per-hour limit (429 `RATE_LIMITED` when they do not fit)."""
     return await service.submit(
-        session, settings, engines.get, user, body, idempotency_key, lambda: _wake(request)
+        session, settings, engines.get, user, body, idempotency_key, lambda: _wake(request), budget.reserve
     )
 
 

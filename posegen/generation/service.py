@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -146,8 +146,12 @@ async def submit(
     body: GenerateRequest,
     idempotency_key: str | None,
     wake: Callable[[], None],
+    reserve: Callable[[str, int], Awaitable[None]],
 ) -> GenerateAccepted:
-    """Charge and enqueue a generation; a repeated Idempotency-Key replays the first answer."""
+    """Charge and enqueue a generation; a repeated Idempotency-Key replays the first answer.
+
+    `reserve(user_id, poses)` takes the poses from the caller's rate limit (or refuses with 429)
+    once the request is known to be valid and before anything is charged; a replay takes nothing."""
     digest = request_hash(body)
     if idempotency_key is not None:
         # Repeats of one key queue here, before any row lock (see LOCK ORDER in manage.py), and
@@ -182,6 +186,7 @@ async def submit(
         raise Forbidden(
             "Premium poses need an active unlimited tier", details={"premiumPoseIds": sorted(set(premium))}
         )
+    await reserve(user.id, len(planned))
 
     per_pose = pose_cost(settings.pricing, body.quality, body.use_background_changer)
     generation = Generation(

@@ -144,7 +144,9 @@ async def test_writes_per_minute_per_user(
     alice = await create_user(db)
     bob = await create_user(db)
     alice_headers, bob_headers = bearer(token_for(settings, alice)), bearer(token_for(settings, bob))
-    async with serving(settings) as (_, [client]):
+    async with serving(settings) as (app, [client]):
+        refusals: list[str] = []  # what a metrics counter hooks into
+        app.state.limiter.rejection_hooks.append(refusals.append)
         for left in (2, 1, 0):
             created = await client.post(
                 f"{P}/projects", json={"projectName": f"P{left}"}, headers=alice_headers
@@ -157,6 +159,7 @@ async def test_writes_per_minute_per_user(
         # Any write method counts, and the refusal wrote nothing.
         project_id = created.json()["project"]["id"]
         assert (await client.delete(f"{P}/projects/{project_id}", headers=alice_headers)).status_code == 429
+        assert refusals == ["writes", "writes"]
         async with db.session(write=False) as session:
             assert (
                 await session.scalar(

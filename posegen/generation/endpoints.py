@@ -34,6 +34,7 @@ from posegen.imaging.zipstream import zip_stream
 from posegen.kit.pagination import PageRequest, page_params
 from posegen.kit.schemas import Schema
 from posegen.kit.tasks import background
+from posegen.openapi import errors
 from posegen.storage.endpoints import StorageDep
 from posegen.work.queue import queue_position
 
@@ -66,7 +67,7 @@ def _wake(request: Request) -> None:
     request.app.state.wake()
 
 
-@router.post("/generate", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/generate", status_code=status.HTTP_202_ACCEPTED, responses=errors(402, 403, 404, 409))
 async def generate(
     body: GenerateRequest,
     request: Request,
@@ -156,7 +157,11 @@ async def cancel(
     return GenerationSingle(generation=generation_out(generation))
 
 
-@router.post("/generations/{generation_id}/retry", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/generations/{generation_id}/retry",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=errors(402, 403, 409),
+)
 async def retry(
     generation_id: str, request: Request, user: CurrentUser, session: Session, settings: SettingsDep
 ) -> dict[str, object]:
@@ -165,7 +170,7 @@ async def retry(
     return {"generationId": generation_id, "status": "queued", "posesRequeued": count}
 
 
-@router.delete("/generations/{generation_id}")
+@router.delete("/generations/{generation_id}", responses=errors(409))
 async def delete_generation(
     generation_id: str, user: CurrentUser, session: Session, storage: StorageDep
 ) -> JSONResponse:
@@ -211,7 +216,7 @@ class ExportRequest(Schema):
     format: str = Field(min_length=1, max_length=40)
 
 
-@router.post("/poses/{pose_id}/regenerate-export")
+@router.post("/poses/{pose_id}/regenerate-export", responses=errors(409))
 async def regenerate_export(
     pose_id: str, body: ExportRequest, user: CurrentUser, session: Session, storage: StorageDep
 ) -> dict[str, str]:
@@ -220,7 +225,9 @@ async def regenerate_export(
     return {"format": key, "exportUrl": storage.url(storage_key)}
 
 
-@router.post("/poses/{pose_id}/background", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/poses/{pose_id}/background", status_code=status.HTTP_202_ACCEPTED, responses=errors(402, 403, 409)
+)
 async def change_background(
     pose_id: str,
     body: BackgroundOptions,

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from posegen.kit.pagination import Pagination
-from posegen.kit.schemas import Schema, UtcDateTime
+from posegen.kit.schemas import Schema, UtcDateTime, WireEnum
 from posegen.projects.models import ProjectStatus
 
 Text = StringConstraints(strip_whitespace=True)
@@ -49,7 +49,7 @@ class ProjectUpdate(Schema):
 
     project_name: ProjectName | None = None
     description: Description | None = None
-    status: ProjectStatus | None = None
+    status: Annotated[ProjectStatus, WireEnum] | None = None
     avatar_attributes: AvatarAttributes | None = None
 
     _description = field_validator("description")(_blank_to_none)

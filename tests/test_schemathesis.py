@@ -22,6 +22,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -166,7 +167,7 @@ schema = schemathesis.openapi.from_dict(
     suppress_health_check=list(HealthCheck),
 )
 def test_every_operation_conforms_to_the_document(
-    case: schemathesis.Case, server: Server, backend: str
+    case: schemathesis.Case[Any], server: Server, backend: str
 ) -> None:
     if SKIP_NUL_ON_POSTGRESQL and backend == "postgresql":
         parts = (case.path_parameters, case.query, case.headers, case.cookies, case.body)

@@ -28,8 +28,8 @@ from posegen.generation.pricing import QUALITY_SIZES, pose_cost
 from posegen.generation.retrieval import Candidate, perturb, rank
 from posegen.generation.schemas import GenerateAccepted, GenerateRequest
 from posegen.generation.stats import seconds_per_pose
-from posegen.kit.time import utcnow
 from posegen.kit import wording
+from posegen.kit.time import utcnow
 from posegen.library import repository as library
 from posegen.library.models import Pose
 from posegen.library.service import category_index

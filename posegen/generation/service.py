@@ -222,7 +222,7 @@ async def submit(
         poses=len(planned),
         credits=per_pose * len(planned),
         now=now,
-        reason=f"generation of {len(planned)} poses ({body.quality})",
+        reason=f"generation of {wording.count(len(planned), 'pose')} ({body.quality})",
         reference_type="generation",
         reference_id=generation.id,
     )

@@ -73,6 +73,14 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"description": ERROR_DESCRIPTIONS[status]} for status in statuses}
 
 
+def binary_body(*media_types: str, description: str) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a 200 that is not JSON (a file, a ZIP)."""
+    schema = {"type": "string", "format": "binary"}
+    return {
+        200: {"description": description, "content": {media: {"schema": schema} for media in media_types}}
+    }
+
+
 def _dependants(dependant: Dependant) -> Iterator[Dependant]:
     yield dependant
     for sub in dependant.dependencies:

@@ -92,6 +92,15 @@ def test_route_specific_statuses() -> None:
     assert 401 not in statuses("GET", f"{P}/health")
 
 
+def test_non_json_answers_document_their_media_types() -> None:
+    def media(path: str) -> set[str]:
+        return set(DOCUMENT["paths"][path]["get"]["responses"]["200"]["content"])
+
+    assert media(f"{P}/generations/{{generation_id}}/export-zip") == {"application/zip"}
+    assert media(f"{P}/generations/{{generation_id}}/events") == {"text/event-stream"}
+    assert media(f"{P}/files/{{key}}") == {"image/*", "application/octet-stream"}
+
+
 def _concrete(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "some-id", path)
 

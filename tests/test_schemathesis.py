@@ -163,6 +163,7 @@ schema = schemathesis.openapi.from_dict(
 @settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
+    # The same examples every run: a failure in CI reproduces locally, and nothing flakes.
     derandomize=True,
     suppress_health_check=list(HealthCheck),
 )

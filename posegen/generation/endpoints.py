@@ -34,7 +34,7 @@ from posegen.imaging.zipstream import zip_stream
 from posegen.kit.pagination import PageRequest, page_params
 from posegen.kit.schemas import Schema
 from posegen.kit.tasks import background
-from posegen.openapi import errors
+from posegen.openapi import binary_body, errors
 from posegen.storage.endpoints import StorageDep
 from posegen.work.queue import queue_position
 
@@ -181,7 +181,11 @@ async def delete_generation(
     return JSONResponse({"success": True})
 
 
-@router.get("/generations/{generation_id}/export-zip")
+@router.get(
+    "/generations/{generation_id}/export-zip",
+    response_class=StreamingResponse,
+    responses=binary_body("application/zip", description="The ZIP, streamed"),
+)
 async def export_zip(
     generation_id: str,
     user: CurrentUser,

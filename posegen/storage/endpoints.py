@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from posegen.openapi import errors
+from posegen.openapi import binary_body, errors
 from posegen.storage.base import FileMissing, Storage, content_type_for, validate_key
 from posegen.storage.signing import UrlSigner
 
@@ -28,7 +28,14 @@ def signer_of(request: Request) -> UrlSigner:
 StorageDep = Annotated[Storage, Depends(storage_of)]
 
 
-@router.get("/files/{key:path}", responses=errors(403))
+@router.get(
+    "/files/{key:path}",
+    response_class=StreamingResponse,
+    responses={
+        **binary_body("image/*", "application/octet-stream", description="The file, as stored"),
+        **errors(403),
+    },
+)
 async def get_file(
     key: str,
     storage: StorageDep,

@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import Scope
 
 from posegen import __version__
@@ -28,8 +27,10 @@ from posegen.library.endpoints import router as library_router
 from posegen.library.request_endpoints import router as requests_router
 from posegen.observability.body_limit import BodyLimitMiddleware
 from posegen.observability.health import router as health_router
+from posegen.observability.http_policy import EnvelopeCORSMiddleware, SecurityHeadersMiddleware
 from posegen.observability.request_context import RequestContextMiddleware
 from posegen.observability.text_guard import refuse_control_characters
+from posegen.openapi import install_openapi
 from posegen.projects.endpoints import router as projects_router
 from posegen.projects.endpoints import uploads_router
 from posegen.ratelimit.factory import Rules, create_limiter
@@ -152,7 +153,7 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
     )
     install_error_handlers(app)
     app.add_middleware(
-        CORSMiddleware,
+        EnvelopeCORSMiddleware,
         allow_origins=settings.server.allowed_origins,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
@@ -166,8 +167,9 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
     )
     app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit_for=body_limit_for(settings))
-    # Added last, so it is outermost: it sees every response and every unhandled error.
+    # Added last, so they are outermost: they see every response and every unhandled error.
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
 
     pose_generator = APIRouter(prefix=APP_PREFIX)
     pose_generator.include_router(health_router)
@@ -185,4 +187,5 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
     app.include_router(credits_router)
     app.include_router(admin_router)
     app.include_router(pose_generator)
+    install_openapi(app)
     return app

@@ -139,6 +139,11 @@ async def _estimate(session: AsyncSession, settings: Settings, waiting: int) -> 
     return waiting * per_pose / settings.work.concurrency
 
 
+async def no_rate_limit(user_id: str, poses: int) -> None:
+    """`reserve` for submissions that are no user's HTTP request (benchmarks drive the service
+    directly): nothing is counted."""
+
+
 async def submit(
     session: AsyncSession,
     settings: Settings,

@@ -56,7 +56,7 @@ def window_for(
     period: str | None, start_date: str | None, end_date: str | None, now: datetime
 ) -> tuple[PeriodName, Window]:
     """The window a request asks for: a named period, or startDate/endDate (either may be left out:
-    from the beginning, until now). Both kinds at once, or a start after the end, are a 400."""
+    from the beginning, until now). Both kinds at once, or a start not before the end, are a 400."""
     if start_date is None and end_date is None:
         name = period or DEFAULT_PERIOD
         if name not in PERIODS:
@@ -68,8 +68,10 @@ def window_for(
         raise ValidationFailed("Give either period or startDate/endDate, not both", field="period")
     start = _moment(start_date, "startDate", end=False) if start_date is not None else None
     end = _moment(end_date, "endDate", end=True) if end_date is not None else now
-    if start is not None and start > end:
-        raise ValidationFailed("startDate must not be after endDate", field="startDate")
+    # A bare endDate already reaches the end of its day, so `2026-03-01…2026-03-01` is one day and
+    # `2026-03-02…2026-03-01` an empty window: refused like any start after its end.
+    if start is not None and start >= end:
+        raise ValidationFailed("startDate must be before endDate", field="startDate")
     return "custom", Window(start=start, end=end)
 
 

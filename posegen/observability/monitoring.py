@@ -15,7 +15,7 @@ critical < 90 %" reads as written). Any crossed threshold makes `/health`
 `degraded` (still 200: the service works; see docs/decisions.md).
 
 Each process keeps its own `Monitor` and logs its own transitions:
-`monitoring_threshold_crossed` when a signal enters or changes a crossed level,
+`monitoring_threshold_crossed` (with `alert_level`) when a signal enters or changes a crossed level,
 `monitoring_threshold_recovered` when it is back to ok. Repeated checks in the
 same state log nothing.
 """
@@ -229,7 +229,7 @@ class Monitor:
             log.warning(
                 "monitoring_threshold_crossed",
                 signal=reading.signal,
-                level=reading.level,
+                alert_level=reading.level,
                 previous=previous,
                 value=reading.value,
                 threshold=reading.threshold,

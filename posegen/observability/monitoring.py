@@ -44,6 +44,7 @@ Signal = Literal["queue_depth", "oldest_queued", "success_rate", "refund_rate", 
 SIGNALS: tuple[Signal, ...] = ("queue_depth", "oldest_queued", "success_rate", "refund_rate", "pose_time_p95")
 QUEUE_SIGNALS: frozenset[str] = frozenset({"queue_depth", "oldest_queued"})
 LEVEL_VALUE: dict[Level, int] = {"ok": 0, "warn": 1, "critical": 2}
+READ_TIMEOUT_SECONDS = 5.0
 
 
 def higher_is_worse(value: float, warn: float, critical: float) -> tuple[Level, float]:
@@ -191,7 +192,9 @@ class Monitor:
         """Read every signal, log the transitions since the last evaluation; None when the database
         cannot be read (the state stays as it was: an outage is not a recovery)."""
         try:
-            queue, window, times = await db.run(self._read, write=False)
+            # One try, bounded: a health check reports a slow or absent database, it does not wait it out.
+            async with asyncio.timeout(READ_TIMEOUT_SECONDS), db.session(write=False) as session:
+                queue, window, times = await self._read(session)
         except Exception as exc:  # health reports the database itself; this only skips a judgement
             log.warning("monitoring_unreadable", error=type(exc).__name__)
             return None

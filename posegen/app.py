@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import Scope
 
 from posegen import __version__
@@ -30,9 +29,11 @@ from posegen.library.request_endpoints import router as requests_router
 from posegen.observability import prometheus
 from posegen.observability.body_limit import BodyLimitMiddleware
 from posegen.observability.health import router as health_router
+from posegen.observability.http_policy import EnvelopeCORSMiddleware, SecurityHeadersMiddleware
 from posegen.observability.monitoring import Monitor
 from posegen.observability.request_context import RequestContextMiddleware
 from posegen.observability.text_guard import refuse_control_characters
+from posegen.openapi import install_openapi
 from posegen.projects.endpoints import router as projects_router
 from posegen.projects.endpoints import uploads_router
 from posegen.realtime.bus import create_bus
@@ -155,15 +156,16 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
     )
     install_error_handlers(app)
     app.add_middleware(
-        CORSMiddleware,
+        EnvelopeCORSMiddleware,
         allow_origins=settings.server.allowed_origins,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
         expose_headers=["X-Request-ID", "Retry-After"],
     )
     app.add_middleware(BodyLimitMiddleware, limit_for=body_limit_for(settings))
-    # Added last, so it is outermost: it sees every response and every unhandled error.
+    # Added last, so they are outermost: they see every response and every unhandled error.
     app.add_middleware(RequestContextMiddleware, observe=prometheus.PROCESS.observe_request)
+    app.add_middleware(SecurityHeadersMiddleware)
 
     pose_generator = APIRouter(prefix=APP_PREFIX)
     pose_generator.include_router(health_router)
@@ -184,4 +186,5 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
     app.include_router(pose_generator)
     # Prometheus, outside the app prefix and behind its own bearer token.
     app.include_router(prometheus.router)
+    install_openapi(app)
     return app

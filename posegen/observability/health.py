@@ -136,7 +136,7 @@ def _work(evaluation: Evaluation | None) -> Check:
     return Check(status="ok", message=evaluation.summary)
 
 
-@router.get("/health", response_model=Health)
+@router.get("/health", response_model=Health, responses={503: {"model": Health, "description": "Unhealthy"}})
 async def health(request: Request) -> JSONResponse:
     """Service health: 200 when healthy or degraded, 503 when unhealthy."""
     monitor: Monitor = request.app.state.monitor

@@ -12,6 +12,7 @@ from starlette.types import Scope
 
 from posegen import __version__
 from posegen.admin.endpoints import router as admin_router
+from posegen.admin.metrics_endpoints import router as metrics_router
 from posegen.auth import service as accounts
 from posegen.auth.endpoints import router as auth_router
 from posegen.auth.passwords import Passwords
@@ -25,9 +26,11 @@ from posegen.generation.endpoints import router as generation_router
 from posegen.library.admin_endpoints import router as library_admin_router
 from posegen.library.endpoints import router as library_router
 from posegen.library.request_endpoints import router as requests_router
+from posegen.observability import prometheus
 from posegen.observability.body_limit import BodyLimitMiddleware
 from posegen.observability.health import router as health_router
 from posegen.observability.http_policy import EnvelopeCORSMiddleware, SecurityHeadersMiddleware
+from posegen.observability.monitoring import Monitor
 from posegen.observability.request_context import RequestContextMiddleware
 from posegen.observability.text_guard import refuse_control_characters
 from posegen.openapi import install_openapi
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
         app.state.bus = create_bus(settings, app.state.db)
         app.state.db.event_sink = app.state.bus.publish
         app.state.sockets = set()
+        app.state.monitor = Monitor(settings.monitoring)
         app.state.going_away = asyncio.Event()
         worker = (
             Worker(app.state.db, app.state.storage, app.state.engines.engines, settings)
@@ -110,6 +114,7 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
         app.state.wake = worker.wake.set if worker is not None else (lambda: None)
         stop = asyncio.Event()
         worker_task: asyncio.Task[None] | None = None
+        monitor_task: asyncio.Task[None] | None = None
         try:
             if settings.bootstrap.admin_email and settings.bootstrap.admin_password:
                 async with app.state.db.session() as session:
@@ -122,11 +127,14 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
             await app.state.bus.start()
             if worker is not None:
                 worker_task = asyncio.create_task(worker.run(stop))
+            monitor_task = asyncio.create_task(app.state.monitor.run(app.state.db, stop))
             log.info("started", version=__version__, database=app.state.db.dialect, worker=worker is not None)
             yield
         finally:
             await close_sockets(app)
             stop.set()
+            if monitor_task is not None:
+                await monitor_task
             if worker_task is not None:
                 try:
                     await asyncio.wait_for(worker_task, timeout=SHUTDOWN_GRACE_SECONDS)
@@ -156,7 +164,7 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
     )
     app.add_middleware(BodyLimitMiddleware, limit_for=body_limit_for(settings))
     # Added last, so they are outermost: they see every response and every unhandled error.
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, observe=prometheus.PROCESS.observe_request)
     app.add_middleware(SecurityHeadersMiddleware)
 
     pose_generator = APIRouter(prefix=APP_PREFIX)
@@ -171,9 +179,12 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
     pose_generator.include_router(sse_router)
     pose_generator.include_router(ws_router)
     pose_generator.include_router(work_admin_router)
+    pose_generator.include_router(metrics_router)
     app.include_router(auth_router)
     app.include_router(credits_router)
     app.include_router(admin_router)
     app.include_router(pose_generator)
+    # Prometheus, outside the app prefix and behind its own bearer token.
+    app.include_router(prometheus.router)
     install_openapi(app)
     return app

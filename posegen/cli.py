@@ -79,11 +79,20 @@ def serve(
 @app.command()
 def worker(
     concurrency: Annotated[int | None, typer.Option(min=1, max=256, help="Poses rendered at once.")] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Serve this worker's Prometheus /metrics on this port (POSEGEN_METRICS_TOKEN).",
+        ),
+    ] = None,
 ) -> None:
     """Run a standalone worker: claim and render poses until SIGTERM or SIGINT."""
     import signal
 
     from posegen.engines.registry import EngineRegistry
+    from posegen.observability.prometheus import worker_listener
     from posegen.realtime.bus import create_bus
     from posegen.storage.factory import create_storage
     from posegen.work.worker import Worker
@@ -107,7 +116,8 @@ def worker(
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         try:
-            await Worker(db, storage, registry.engines, settings).run(stop)
+            async with worker_listener(settings, db, metrics_port or settings.metrics.worker_port):
+                await Worker(db, storage, registry.engines, settings).run(stop)
         finally:
             await bus.stop()
             await registry.aclose()

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.credits.ledger import Refund
 from posegen.credits.service import Payment, pay_back, pay_back_many
+from posegen.db import after_commit
 from posegen.generation import events
 from posegen.generation.locks import lock_generation
 from posegen.generation.models import (
@@ -24,6 +25,7 @@ from posegen.generation.models import (
 )
 from posegen.generation.pricing import POSE_REFERENCE
 from posegen.kit.time import utcnow
+from posegen.observability.prometheus import PROCESS as METRICS
 
 REFERENCE = POSE_REFERENCE
 
@@ -104,6 +106,7 @@ async def complete(
     )
     if result.first() is None:
         return None
+    after_commit(session, lambda: METRICS.pose_finished(PoseStatus.COMPLETED.value))
     await events.append(
         session,
         pose.generation_id,
@@ -137,7 +140,10 @@ async def retry_later(
         )
         .returning(GeneratedPose.id)
     )
-    return result.first() is not None
+    if result.first() is None:
+        return False
+    after_commit(session, lambda: METRICS.pose_retries.labels(code).inc())
+    return True
 
 
 async def end(
@@ -178,6 +184,7 @@ async def end(
     if row is None:
         return None
     cost, charge_round = int(row[0]), int(row[1])
+    after_commit(session, lambda: METRICS.pose_finished(status.value))
     await pay_back(
         session,
         user_id=pose.user_id,
@@ -316,6 +323,7 @@ async def cancel_queued(session: AsyncSession, generation: Generation) -> Finish
     canceled = sorted(result.all(), key=lambda row: row.variation_index)
     if not canceled:
         return None
+    after_commit(session, lambda: METRICS.pose_finished(PoseStatus.CANCELED.value, len(canceled)))
     await pay_back_many(
         session,
         user_id=generation.user_id,

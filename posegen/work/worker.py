@@ -40,6 +40,7 @@ from posegen.imaging.backgrounds import parse_hex_color
 from posegen.imaging.budget import decode_rgb, shared_budget
 from posegen.kit.ids import new_id
 from posegen.kit.time import utcnow
+from posegen.observability.prometheus import PROCESS as METRICS
 from posegen.projects.models import Project, Upload
 from posegen.storage.base import Storage
 from posegen.work import outcomes, queue
@@ -186,7 +187,14 @@ class Worker:
                 await outcomes.mark_started(session, pose.generation_id, pose.user_id)
             return pose
 
-        return await self.db.run(unit)
+        started = time.perf_counter()
+        pose = await self.db.run(unit)
+        METRICS.claims.labels("claimed" if pose is not None else "empty").observe(
+            time.perf_counter() - started
+        )
+        if pose is not None and pose.attempts == 1:
+            METRICS.queue_wait.observe(max(0.0, (utcnow() - pose.created_at).total_seconds()))
+        return pose
 
     async def claim_background(self) -> BackgroundChange | None:
         engines, lease = self.available_engines(), self.settings.work.lease_seconds
@@ -222,6 +230,7 @@ class Worker:
     ) -> RenderResult:
         """The engine's render, abandoned as soon as the renewer reports the lease lost or the
         generation cancelled, so a cancel stops running poses within a checkpoint, not a render."""
+        started = time.perf_counter()
         render = asyncio.create_task(self.engines[pose.engine].render(request))
         try:
             await asyncio.wait({render, renewer}, return_when=asyncio.FIRST_COMPLETED)
@@ -229,6 +238,8 @@ class Worker:
             render.cancel()
             raise
         if render.done():
+            outcome = "ok" if render.exception() is None else "error"
+            METRICS.engine_latency.labels(pose.engine, outcome).observe(time.perf_counter() - started)
             return render.result()
         render.cancel()
         with contextlib.suppress(BaseException):
@@ -428,6 +439,7 @@ class Worker:
 
     async def _failed(self, pose: GeneratedPose, error: EngineError) -> None:
         log.info("pose_attempt_failed", pose_id=pose.id, code=error.code.value, retryable=error.retryable)
+        METRICS.engine_errors.labels(pose.engine, error.code.value).inc()
         await self.db.run(lambda session: self._record_failure(session, pose, error))
 
     async def _record_failure(self, session: AsyncSession, pose: GeneratedPose, error: EngineError) -> None:

@@ -41,9 +41,9 @@ from posegen.work.admin import router as work_admin_router
 from posegen.work.worker import Worker
 
 APP_PREFIX = "/api/apps/pose-generator"
-# In-flight poses get this long to finish at shutdown; what does not finish is re-queued
-# when its lease expires.
-SHUTDOWN_GRACE_SECONDS = 10.0
+# Beyond the work grace (`work.shutdown_grace_seconds`), what the embedded worker may take to
+# cancel what is left and release its leases before the process stops waiting for it.
+RELEASE_ALLOWANCE_SECONDS = 30.0
 
 log = structlog.get_logger(__name__)
 
@@ -77,6 +77,15 @@ async def close_sockets(app: FastAPI, grace_seconds: float = 2.0) -> None:
         await asyncio.sleep(0.02)
 
 
+def begin_shutdown(app: FastAPI) -> None:
+    """Tell the embedded worker to stop claiming now (safe from a signal handler): it drains while
+    the server drains its connections, instead of after."""
+    stop: asyncio.Event | None = getattr(app.state, "stop_work", None)
+    loop: asyncio.AbstractEventLoop | None = getattr(app.state, "loop", None)
+    if stop is not None and loop is not None and not loop.is_closed():
+        loop.call_soon_threadsafe(stop.set)
+
+
 def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -> FastAPI:
     """The posegen application for `settings` (read from the environment when omitted).
 
@@ -108,6 +117,8 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
         # Work queued by this process wakes the embedded worker at once; other workers poll.
         app.state.wake = worker.wake.set if worker is not None else (lambda: None)
         stop = asyncio.Event()
+        app.state.stop_work = stop
+        app.state.loop = asyncio.get_running_loop()
         worker_task: asyncio.Task[None] | None = None
         try:
             if settings.bootstrap.admin_email and settings.bootstrap.admin_password:
@@ -127,8 +138,10 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
             await close_sockets(app)
             stop.set()
             if worker_task is not None:
+                # The worker bounds its own drain by the grace; the allowance covers its release.
+                limit = settings.work.shutdown_grace_seconds + RELEASE_ALLOWANCE_SECONDS
                 try:
-                    await asyncio.wait_for(worker_task, timeout=SHUTDOWN_GRACE_SECONDS)
+                    await asyncio.wait_for(worker_task, timeout=limit)
                 except TimeoutError:
                     log.warning("worker_stop_timeout")
             await app.state.bus.stop()
@@ -148,7 +161,7 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
     install_error_handlers(app)
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=settings.server.allowed_origins,
+        allow_origins=settings.allowed_origins,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
         expose_headers=["X-Request-ID", "Retry-After"],

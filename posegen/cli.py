@@ -72,15 +72,20 @@ def serve(
     from posegen.app import create_app
 
     settings = _settings()
+    # The options become the settings, so everything derived from the address (the default
+    # origin allow-list) follows the address actually bound.
+    bound = {"host": host or settings.server.host, "port": port or settings.server.port}
+    settings = settings.model_copy(update={"server": settings.server.model_copy(update=bound)})
     application = create_app(settings, embed_worker=not no_worker)
-    serving.serve(application, host or settings.server.host, port or settings.server.port)
+    serving.serve(application, settings.server.host, settings.server.port)
 
 
 @app.command()
 def worker(
     concurrency: Annotated[int | None, typer.Option(min=1, max=256, help="Poses rendered at once.")] = None,
 ) -> None:
-    """Run a standalone worker: claim and render poses until SIGTERM or SIGINT."""
+    """Run a standalone worker: claim and render poses until SIGTERM or SIGINT, then let running poses
+    finish within the shutdown grace, hand the rest back to the queue and exit 0."""
     import signal
 
     from posegen.engines.registry import EngineRegistry

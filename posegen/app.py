@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 from starlette.types import Scope
 
 from posegen import __version__
@@ -41,6 +43,8 @@ from posegen.work.admin import router as work_admin_router
 from posegen.work.worker import Worker
 
 APP_PREFIX = "/api/apps/pose-generator"
+# Where the API console's scripts and styles are served from (same origin as /docs).
+DOCS_ASSETS = "/docs-assets"
 # Beyond the work grace (`work.shutdown_grace_seconds`), what the embedded worker may take to
 # cancel what is left and release its leases before the process stops waiting for it.
 RELEASE_ALLOWANCE_SECONDS = 30.0
@@ -150,13 +154,22 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
             await app.state.db.dispose()
             log.info("stopped")
 
-    app = FastAPI(
-        title="posegen",
-        version=__version__,
-        description="Pose generation: pose library, credits, durable per-pose work, live progress.",
-        lifespan=lifespan,
+    options: dict[str, Any] = {
+        "title": "posegen",
+        "version": __version__,
+        "description": "Pose generation: pose library, credits, durable per-pose work, live progress.",
+        "lifespan": lifespan,
         # Every route, present and future: control characters in any text a client sends are a 400.
-        dependencies=[Depends(refuse_control_characters)],
+        "dependencies": [Depends(refuse_control_characters)],
+        # A token entered once in /docs stays across reloads of the page (in the browser only).
+        "swagger_ui_parameters": {"persistAuthorization": True},
+    }
+    # /docs and /redoc load Swagger UI and ReDoc from the installed fastapi-offline package (served
+    # under DOCS_ASSETS), never from a CDN; with public docs off, none of the three routes exists.
+    app = (
+        FastAPIOffline(static_url=DOCS_ASSETS, **options)
+        if settings.docs_public
+        else FastAPI(docs_url=None, redoc_url=None, openapi_url=None, **options)
     )
     install_error_handlers(app)
     app.add_middleware(

@@ -15,7 +15,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from posegen.config import Settings, listening_origins
+from posegen.config import ServerSettings, Settings, listening_origins
 from posegen.db import Database
 from tests.fixtures.app import make_settings, token_for
 from tests.fixtures.factories import create_user
@@ -39,7 +39,7 @@ P = "/api/apps/pose-generator"
 )
 def test_default_origins_are_those_of_the_listening_address(host: str, port: int, origins: list[str]) -> None:
     assert sorted(listening_origins(host, port)) == sorted(origins)
-    settings = Settings(server={"host": host, "port": port})
+    settings = Settings(server=ServerSettings(host=host, port=port))
     assert sorted(settings.allowed_origins) == sorted(origins)
 
 

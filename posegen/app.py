@@ -9,7 +9,6 @@ from typing import Any
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 from starlette.types import Scope
 
@@ -30,8 +29,10 @@ from posegen.library.endpoints import router as library_router
 from posegen.library.request_endpoints import router as requests_router
 from posegen.observability.body_limit import BodyLimitMiddleware
 from posegen.observability.health import router as health_router
+from posegen.observability.http_policy import EnvelopeCORSMiddleware, SecurityHeadersMiddleware
 from posegen.observability.request_context import RequestContextMiddleware
 from posegen.observability.text_guard import refuse_control_characters
+from posegen.openapi import install_openapi
 from posegen.projects.endpoints import router as projects_router
 from posegen.projects.endpoints import uploads_router
 from posegen.realtime.bus import create_bus
@@ -173,15 +174,16 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
     )
     install_error_handlers(app)
     app.add_middleware(
-        CORSMiddleware,
+        EnvelopeCORSMiddleware,
         allow_origins=settings.allowed_origins,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
         expose_headers=["X-Request-ID", "Retry-After"],
     )
     app.add_middleware(BodyLimitMiddleware, limit_for=body_limit_for(settings))
-    # Added last, so it is outermost: it sees every response and every unhandled error.
+    # Added last, so they are outermost: they see every response and every unhandled error.
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
 
     pose_generator = APIRouter(prefix=APP_PREFIX)
     pose_generator.include_router(health_router)
@@ -199,4 +201,5 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
     app.include_router(credits_router)
     app.include_router(admin_router)
     app.include_router(pose_generator)
+    install_openapi(app)
     return app

@@ -57,9 +57,7 @@ async def load_user(db: Database, email: str) -> User | None:
         return await session.scalar(select(User).where(User.email == email))
 
 
-async def test_migrate_users_create_and_set_role(
-    db: Database, database_url: str, data_dir: Path
-) -> None:
+async def test_migrate_users_create_and_set_role(db: Database, database_url: str, data_dir: Path) -> None:
     env = cli_env(database_url, data_dir)
     assert posegen(env, "migrate").returncode == 0
 

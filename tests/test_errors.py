@@ -57,8 +57,33 @@ async def test_malformed_json(client: httpx.AsyncClient) -> None:
         headers={"content-type": "application/json"},
     )
     error = assert_envelope(response, 400, "VALIDATION_ERROR")
-    assert error["message"] == "Malformed JSON body"
-    assert error["details"]["issues"][0]["type"] == "json_invalid"
+    # No byte offset in `field`: the position is told in words and numbers.
+    assert error["field"] is None
+    assert error["message"] == "Malformed JSON body: Expecting value at line 1, column 32"
+    assert error["details"]["line"] == 1 and error["details"]["column"] == 32
+    assert error["details"]["issues"] == [
+        {
+            "field": None,
+            "location": "body",
+            "message": "Expecting value at line 1, column 32",
+            "type": "json_invalid",
+        }
+    ]
+
+
+async def test_malformed_json_on_a_later_line(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/auth/login",
+        content=b'{\n  "email": "a@b.c",\n  "password": "x",,\n}',
+        headers={"content-type": "application/json"},
+    )
+    error = assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert error["field"] is None
+    # The second comma of line 3; Python's own parser agrees ("line 3 column 19").
+    assert (error["details"]["line"], error["details"]["column"]) == (3, 19)
+    assert error["message"] == (
+        "Malformed JSON body: Expecting property name enclosed in double quotes at line 3, column 19"
+    )
 
 
 async def test_two_megabyte_json_body_is_413(client: httpx.AsyncClient) -> None:

@@ -121,4 +121,6 @@ async def test_a_browser_on_the_real_port_is_let_in_under_every_loopback_name(
                     "/api/auth/me",
                     headers={"Origin": stranger, "Access-Control-Request-Method": "GET"},
                 )
-                assert refused.status_code >= 400 and "access-control-allow-origin" not in refused.headers
+                # Refused in the error envelope (observability/http_policy.py), with no allow header.
+                assert refused.status_code == 403 and "access-control-allow-origin" not in refused.headers
+                assert refused.json()["error"]["code"] == "FORBIDDEN"

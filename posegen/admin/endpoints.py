@@ -22,6 +22,7 @@ from posegen.auth.dependencies import AdminUser, require_admin
 from posegen.credits.schemas import EntryOut
 from posegen.db import Session, UnitOfWorkRoute
 from posegen.kit.pagination import PageRequest, page_params
+from posegen.openapi import errors
 
 router = APIRouter(
     prefix="/api/admin", tags=["admin"], dependencies=[Depends(require_admin)], route_class=UnitOfWorkRoute
@@ -50,7 +51,7 @@ async def list_users(
     return AdminUserList(users=await service.views(session, rows), pagination=page.result(total))
 
 
-@router.post("/users/{user_id}/credits")
+@router.post("/users/{user_id}/credits", responses=errors(402, 409))
 async def adjust_credits(
     user_id: str,
     body: CreditAdjustment,
@@ -63,7 +64,7 @@ async def adjust_credits(
     return CreditAdjustmentResult(balance=entry.balance_after, entry=EntryOut.of(entry))
 
 
-@router.patch("/users/{user_id}")
+@router.patch("/users/{user_id}", responses=errors(409))
 async def update_user(user_id: str, body: UserUpdate, admin: AdminUser, session: Session) -> AdminUserResult:
     """Change an account's role, active flag or unlimited tier."""
     user = await service.update_user(session, admin, user_id, body)

@@ -11,7 +11,7 @@ from posegen.auth.schemas import UserOut
 from posegen.credits.ledger import MAX_AMOUNT
 from posegen.credits.schemas import EntryOut
 from posegen.kit.pagination import Pagination
-from posegen.kit.schemas import Schema, UtcDateTime
+from posegen.kit.schemas import FieldError, Schema, UtcDateTime, WireEnum
 from posegen.kit.text import LINE
 
 
@@ -38,14 +38,14 @@ class AdminUserResult(Schema):
 
 
 class UserUpdate(Schema):
-    role: Role | None = None
+    role: Annotated[Role, WireEnum] | None = None
     is_active: bool | None = None
     unlimited: UnlimitedTier | None = None
 
     @model_validator(mode="after")
     def _something(self) -> Self:
         if self.role is None and self.is_active is None and self.unlimited is None:
-            raise ValueError("give at least one of role, isActive, unlimited")
+            raise FieldError("role", "give at least one of role, isActive, unlimited")
         return self
 
 
@@ -58,7 +58,7 @@ class CreditAdjustment(Schema):
     @model_validator(mode="after")
     def _not_zero(self) -> Self:
         if self.amount == 0:
-            raise ValueError("amount must not be zero")
+            raise FieldError("amount", "amount must not be zero")
         return self
 
 

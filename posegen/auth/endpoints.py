@@ -8,11 +8,12 @@ from posegen.auth import service
 from posegen.auth.dependencies import CurrentUser, PasswordHasher, Tokens
 from posegen.auth.schemas import LoginRequest, MeOut, RegisterRequest, SessionOut, UserOut
 from posegen.db import DatabaseDep, Session, UnitOfWorkRoute
+from posegen.openapi import errors
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], route_class=UnitOfWorkRoute)
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED)
+@router.post("/register", status_code=status.HTTP_201_CREATED, responses=errors(409))
 async def register(
     body: RegisterRequest, request: Request, session: Session, passwords: PasswordHasher, tokens: Tokens
 ) -> SessionOut:
@@ -30,7 +31,7 @@ async def register(
     return SessionOut(user=UserOut.model_validate(user), token=issued.token, expires_at=issued.expires_at)
 
 
-@router.post("/login")
+@router.post("/login", responses=errors(401, 403))
 async def login(body: LoginRequest, db: DatabaseDep, passwords: PasswordHasher, tokens: Tokens) -> SessionOut:
     """Exchange email and password for a token. Unknown email and wrong password answer alike."""
     # Argon2 runs with no transaction open and a refused login writes nothing: the account is

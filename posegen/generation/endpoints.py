@@ -35,6 +35,7 @@ from posegen.kit.pagination import PageRequest, page_params
 from posegen.kit.schemas import Schema
 from posegen.kit.tasks import background
 from posegen.kit.text import LINE
+from posegen.openapi import binary_body, errors
 from posegen.storage.endpoints import StorageDep
 from posegen.work.queue import queue_position
 
@@ -67,7 +68,7 @@ def _wake(request: Request) -> None:
     request.app.state.wake()
 
 
-@router.post("/generate", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/generate", status_code=status.HTTP_202_ACCEPTED, responses=errors(402, 403, 404, 409))
 async def generate(
     body: GenerateRequest,
     request: Request,
@@ -157,7 +158,11 @@ async def cancel(
     return GenerationSingle(generation=generation_out(generation))
 
 
-@router.post("/generations/{generation_id}/retry", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/generations/{generation_id}/retry",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=errors(402, 403, 409),
+)
 async def retry(
     generation_id: str, request: Request, user: CurrentUser, session: Session, settings: SettingsDep
 ) -> dict[str, object]:
@@ -166,7 +171,7 @@ async def retry(
     return {"generationId": generation_id, "status": "queued", "posesRequeued": count}
 
 
-@router.delete("/generations/{generation_id}")
+@router.delete("/generations/{generation_id}", responses=errors(409))
 async def delete_generation(
     generation_id: str, user: CurrentUser, session: Session, storage: StorageDep
 ) -> JSONResponse:
@@ -177,7 +182,11 @@ async def delete_generation(
     return JSONResponse({"success": True})
 
 
-@router.get("/generations/{generation_id}/export-zip")
+@router.get(
+    "/generations/{generation_id}/export-zip",
+    response_class=StreamingResponse,
+    responses=binary_body("application/zip", description="The ZIP, streamed"),
+)
 async def export_zip(
     generation_id: str,
     user: CurrentUser,
@@ -212,7 +221,7 @@ class ExportRequest(Schema):
     format: Annotated[str, Field(min_length=1, max_length=40), LINE]
 
 
-@router.post("/poses/{pose_id}/regenerate-export")
+@router.post("/poses/{pose_id}/regenerate-export", responses=errors(409))
 async def regenerate_export(
     pose_id: str, body: ExportRequest, user: CurrentUser, session: Session, storage: StorageDep
 ) -> dict[str, str]:
@@ -221,7 +230,9 @@ async def regenerate_export(
     return {"format": key, "exportUrl": storage.url(storage_key)}
 
 
-@router.post("/poses/{pose_id}/background", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/poses/{pose_id}/background", status_code=status.HTTP_202_ACCEPTED, responses=errors(402, 403, 409)
+)
 async def change_background(
     pose_id: str,
     body: BackgroundOptions,

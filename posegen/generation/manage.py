@@ -23,6 +23,7 @@ from posegen.generation.models import (
     PoseStatus,
 )
 from posegen.generation.pricing import CHARGE_REFERENCE, pose_cost
+from posegen.kit import wording
 from posegen.kit.pagination import PageRequest, paginate
 from posegen.kit.time import utcnow
 from posegen.work import outcomes
@@ -132,7 +133,7 @@ async def retry_failed(
         poses=total,
         credits=per_pose * total,
         now=now,
-        reason=f"retry of {total} failed or cancelled poses",
+        reason=f"retry of {wording.count(total, 'failed or cancelled pose')}",
         reference_type=CHARGE_REFERENCE,
         reference_id=generation.id,
     )

@@ -11,7 +11,7 @@ from posegen.generation import keywords
 from posegen.generation.models import GenerationType
 from posegen.imaging.presets import resolve_preset
 from posegen.kit.pagination import Pagination
-from posegen.kit.schemas import Schema, UtcDateTime
+from posegen.kit.schemas import FieldError, Schema, UtcDateTime, WireEnum
 from posegen.kit.text import LINE, PARAGRAPH, Line
 
 MAX_POSES_PER_REQUEST = 500
@@ -30,10 +30,14 @@ def _checked_text(value: str, what: str, *, pose_keyword: bool) -> str:
     return text
 
 
+BackgroundPrompt = Annotated[str | None, Field(min_length=1, max_length=300), PARAGRAPH]
+BackgroundColor = Annotated[str | None, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$"), LINE]
+
+
 class BackgroundOptions(Schema):
     background_mode: BackgroundMode
-    background_prompt: Annotated[str | None, Field(min_length=1, max_length=300), PARAGRAPH] = None
-    background_color: Annotated[str | None, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$"), LINE] = None
+    background_prompt: BackgroundPrompt = None
+    background_color: BackgroundColor = None
     background_upload_id: Id | None = None
 
     @field_validator("background_prompt")
@@ -43,18 +47,31 @@ class BackgroundOptions(Schema):
 
     @model_validator(mode="after")
     def _mode_needs_its_field(self) -> Self:
-        if self.background_mode == "ai_generate" and not self.background_prompt:
-            raise ValueError("backgroundMode ai_generate needs backgroundPrompt")
-        if self.background_mode == "solid_color" and not self.background_color:
-            raise ValueError("backgroundMode solid_color needs backgroundColor (#RRGGBB)")
-        if self.background_mode == "upload" and not self.background_upload_id:
-            raise ValueError("backgroundMode upload needs backgroundUploadId")
+        background_rules(
+            self.background_mode, self.background_prompt, self.background_color, self.background_upload_id
+        )
         return self
+
+
+def background_rules(mode: str, prompt: str | None, color: str | None, upload_id: str | None) -> None:
+    """Each background mode needs its own field; `FieldError` names the one missing."""
+    if mode == "ai_generate" and not prompt:
+        raise FieldError("backgroundPrompt", "backgroundPrompt is required for backgroundMode ai_generate")
+    if mode == "solid_color" and not color:
+        raise FieldError(
+            "backgroundColor", "backgroundColor (#RRGGBB) is required for backgroundMode solid_color"
+        )
+    if mode == "upload" and not upload_id:
+        raise FieldError("backgroundUploadId", "backgroundUploadId is required for backgroundMode upload")
+
+
+# The request fields that only mean something with `useBackgroundChanger: true`.
+BACKGROUND_FIELDS = ("background_mode", "background_prompt", "background_color", "background_upload_id")
 
 
 class GenerateRequest(Schema):
     project_id: Id
-    generation_type: GenerationType
+    generation_type: Annotated[GenerationType, WireEnum]
     selected_pose_ids: Annotated[list[Id] | None, Field(min_length=1, max_length=50)] = None
     batch_size: Annotated[int, Field(ge=1, le=10)] = 4
     text_prompt: Annotated[str | None, Field(max_length=2000), PARAGRAPH] = None
@@ -64,8 +81,8 @@ class GenerateRequest(Schema):
     seed: Annotated[int | None, Field(ge=0, le=2**31 - 1)] = None
     use_background_changer: bool = False
     background_mode: BackgroundMode | None = None
-    background_prompt: Annotated[str | None, Field(max_length=2000), PARAGRAPH] = None
-    background_color: Line | None = None
+    background_prompt: BackgroundPrompt = None
+    background_color: BackgroundColor = None
     background_upload_id: Id | None = None
     output_formats: Annotated[list[Line], Field(max_length=10, default_factory=list)]
 
@@ -112,27 +129,35 @@ class GenerateRequest(Schema):
     def _type_rules(self) -> Self:
         if self.generation_type is GenerationType.GALLERY_REFERENCE:
             if not self.selected_pose_ids:
-                raise ValueError("GALLERY_REFERENCE needs selectedPoseIds")
+                raise FieldError("selectedPoseIds", "selectedPoseIds is required for GALLERY_REFERENCE")
             if self.text_prompt is not None:
-                raise ValueError("textPrompt belongs to TEXT_DESCRIPTION")
+                raise FieldError(
+                    "textPrompt", "textPrompt belongs to TEXT_DESCRIPTION, not GALLERY_REFERENCE"
+                )
             if len(self.selected_pose_ids) * self.batch_size > MAX_POSES_PER_REQUEST:
-                raise ValueError(f"at most {MAX_POSES_PER_REQUEST} poses per request")
+                raise FieldError(
+                    "selectedPoseIds",
+                    f"selectedPoseIds × batchSize must be at most {MAX_POSES_PER_REQUEST} poses per request",
+                )
         else:
             if self.text_prompt is None:
-                raise ValueError("TEXT_DESCRIPTION needs textPrompt")
+                raise FieldError("textPrompt", "textPrompt is required for TEXT_DESCRIPTION")
             if self.selected_pose_ids is not None:
-                raise ValueError("selectedPoseIds belong to GALLERY_REFERENCE")
-        if self.use_background_changer:
-            if self.background_mode is None:
-                raise ValueError("useBackgroundChanger needs backgroundMode")
-            BackgroundOptions(
-                background_mode=self.background_mode,
-                background_prompt=self.background_prompt,
-                background_color=self.background_color,
-                background_upload_id=self.background_upload_id,
-            )
-            if self.background_prompt is not None:
-                self.background_prompt = keywords.normalise(self.background_prompt)
+                raise FieldError(
+                    "selectedPoseIds", "selectedPoseIds belong to GALLERY_REFERENCE, not TEXT_DESCRIPTION"
+                )
+        if not self.use_background_changer:
+            # Options without the changer would be dropped silently while the request is charged.
+            for name in BACKGROUND_FIELDS:
+                if getattr(self, name) is not None:
+                    alias = type(self).model_fields[name].alias or name
+                    raise FieldError(alias, f"{alias} needs useBackgroundChanger: true")
+            return self
+        if self.background_mode is None:
+            raise FieldError("backgroundMode", "backgroundMode is required when useBackgroundChanger is true")
+        background_rules(
+            self.background_mode, self.background_prompt, self.background_color, self.background_upload_id
+        )
         return self
 
     @property

@@ -28,6 +28,7 @@ from posegen.generation.pricing import CHARGE_REFERENCE, QUALITY_SIZES, pose_cos
 from posegen.generation.retrieval import Candidate, perturb, rank
 from posegen.generation.schemas import GenerateAccepted, GenerateRequest
 from posegen.generation.stats import seconds_per_pose
+from posegen.kit import wording
 from posegen.kit.time import utcnow
 from posegen.library import repository as library
 from posegen.library.models import Pose
@@ -177,10 +178,12 @@ async def submit(
     base_seed = body.seed if body.seed is not None else secrets.randbelow(2**31 - 1_000_000)
     planned = await _plan(session, user, body, base_seed)
     now = utcnow()
-    premium = [item.pose.id for item in planned if item.pose.is_premium]
+    premium = {item.pose.id: item.pose.name for item in planned if item.pose.is_premium}
     if premium and not quota.tier_active(user, now):
+        names = sorted(set(premium.values()))
         raise Forbidden(
-            "Premium poses need an active unlimited tier", details={"premiumPoseIds": sorted(set(premium))}
+            f"Premium poses need an active unlimited tier: {wording.listing(names)}",
+            details={"premiumPoseIds": sorted(premium), "premiumPoseNames": names},
         )
 
     per_pose = pose_cost(settings.pricing, body.quality, body.use_background_changer)
@@ -213,7 +216,7 @@ async def submit(
         poses=len(planned),
         credits=per_pose * len(planned),
         now=now,
-        reason=f"generation of {len(planned)} poses ({body.quality})",
+        reason=f"generation of {wording.count(len(planned), 'pose')} ({body.quality})",
         reference_type=CHARGE_REFERENCE,
         reference_id=generation.id,
     )
@@ -270,7 +273,7 @@ async def submit(
         credit_charged=payment.credits,
         queue_position=position,
         estimated_completion_time=now + timedelta(seconds=seconds),
-        message=f"Queued {len(planned)} poses",
+        message=f"Queued {wording.count(len(planned), 'pose')}",
     )
     generation.accepted_response = accepted.model_dump(mode="json")
     await session.flush()

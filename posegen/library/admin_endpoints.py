@@ -25,6 +25,7 @@ from posegen.library.schemas import (
     RequestStats,
     RequiredAdminNotes,
 )
+from posegen.openapi import errors
 from posegen.storage.endpoints import StorageDep
 
 router = APIRouter(
@@ -37,7 +38,7 @@ router = APIRouter(
 
 async def _result(session: Session, admin: AdminUser, request_id: str) -> PoseRequestResult:
     request = await pose_requests.get(session, request_id)
-    (view,) = await pose_requests.views(session, admin.id, [request])
+    (view,) = await pose_requests.views(session, admin.id, [request], moderator=True)
     return PoseRequestResult(request=view)
 
 
@@ -55,7 +56,8 @@ async def list_requests(
         session, status=request_status, category_id=category_id, user_id=user_id, page=page
     )
     return PoseRequestList(
-        requests=await pose_requests.views(session, admin.id, rows), pagination=page.result(total)
+        requests=await pose_requests.views(session, admin.id, rows, moderator=True),
+        pagination=page.result(total),
     )
 
 
@@ -71,14 +73,14 @@ async def get_request(request_id: str, admin: AdminUser, session: Session) -> Po
     return await _result(session, admin, request_id)
 
 
-@router.post("/pose-requests/{request_id}/approve")
+@router.post("/pose-requests/{request_id}/approve", responses=errors(409))
 async def approve(request_id: str, body: AdminNotes, admin: AdminUser, session: Session) -> PoseRequestResult:
     """pending → approved."""
     await pose_requests.transition(session, admin, request_id, RequestStatus.APPROVED, notes=body.admin_notes)
     return await _result(session, admin, request_id)
 
 
-@router.post("/pose-requests/{request_id}/reject")
+@router.post("/pose-requests/{request_id}/reject", responses=errors(409))
 async def reject(
     request_id: str, body: RequiredAdminNotes, admin: AdminUser, session: Session
 ) -> PoseRequestResult:
@@ -87,7 +89,7 @@ async def reject(
     return await _result(session, admin, request_id)
 
 
-@router.post("/pose-requests/{request_id}/mark-in-progress")
+@router.post("/pose-requests/{request_id}/mark-in-progress", responses=errors(409))
 async def mark_in_progress(
     request_id: str, body: AdminNotes, admin: AdminUser, session: Session
 ) -> PoseRequestResult:
@@ -98,7 +100,7 @@ async def mark_in_progress(
     return await _result(session, admin, request_id)
 
 
-@router.post("/pose-requests/{request_id}/mark-completed")
+@router.post("/pose-requests/{request_id}/mark-completed", responses=errors(409))
 async def mark_completed(
     request_id: str, body: CompleteRequest, admin: AdminUser, session: Session
 ) -> PoseRequestResult:
@@ -123,7 +125,7 @@ async def set_notes(
     return await _result(session, admin, request_id)
 
 
-@router.post("/library", status_code=status.HTTP_201_CREATED)
+@router.post("/library", status_code=status.HTTP_201_CREATED, responses=errors(409))
 async def create_pose(
     body: PoseCreate, admin: AdminUser, session: Session, storage: StorageDep
 ) -> PoseResult:
@@ -131,7 +133,7 @@ async def create_pose(
     return PoseResult(pose=await admin_library.create_pose(session, storage, admin, body))
 
 
-@router.put("/library/{pose_id}")
+@router.put("/library/{pose_id}", responses=errors(409))
 async def update_pose(
     pose_id: str, body: PoseUpdate, admin: AdminUser, session: Session, storage: StorageDep
 ) -> PoseResult:
@@ -147,13 +149,13 @@ async def hide_pose(pose_id: str, admin: AdminUser, session: Session, storage: S
     )
 
 
-@router.post("/categories", status_code=status.HTTP_201_CREATED)
+@router.post("/categories", status_code=status.HTTP_201_CREATED, responses=errors(409))
 async def create_category(body: CategoryCreate, admin: AdminUser, session: Session) -> CategoryResult:
     """Add a category (optionally under a parent)."""
     return CategoryResult(category=await admin_library.create_category(session, admin, body))
 
 
-@router.put("/categories/{category_id}")
+@router.put("/categories/{category_id}", responses=errors(409))
 async def update_category(
     category_id: str, body: CategoryUpdate, admin: AdminUser, session: Session
 ) -> CategoryResult:

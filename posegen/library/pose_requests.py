@@ -13,6 +13,7 @@ from posegen.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from posegen.kit.orm import upsert
 from posegen.kit.pagination import PageRequest, paginate
 from posegen.kit.time import utcnow
+from posegen.kit.wording import article
 from posegen.library import repository as library
 from posegen.library.models import PoseRequest, PoseRequestVote, RequestStatus
 from posegen.library.schemas import PoseRequestCreate, PoseRequestOut, RequestStats
@@ -108,7 +109,7 @@ async def vote(session: AsyncSession, user: User, request_id: str, on: bool) -> 
     if request.user_id == user.id:
         raise Forbidden("You cannot vote on your own request")
     if RequestStatus(request.status) not in VOTABLE:
-        raise Conflict(f"Votes are closed for a {request.status} request")
+        raise Conflict(f"Votes are closed for {article(request.status)} request")
     if on:
         changed = await session.execute(
             upsert(session, PoseRequestVote)
@@ -144,17 +145,31 @@ async def voted_ids(session: AsyncSession, user_id: str, request_ids: Sequence[s
 
 
 async def views(
-    session: AsyncSession, viewer_id: str, requests: Sequence[PoseRequest]
+    session: AsyncSession, viewer_id: str, requests: Sequence[PoseRequest], *, moderator: bool = False
 ) -> list[PoseRequestOut]:
+    """Requests as `viewer_id` may see them.
+
+    Other users' requests are shown without who asked (`userId`) and without
+    the reference upload (`referenceUploadId`): those ids belong to another
+    account. The requester and moderators (`moderator=True`) see both.
+    """
     voted = await voted_ids(session, viewer_id, [request.id for request in requests])
-    return [
-        PoseRequestOut.model_validate({**_columns(request), "has_voted": request.id in voted})
-        for request in requests
-    ]
+    out = []
+    for request in requests:
+        mine = request.user_id == viewer_id
+        columns = _columns(request)
+        if not (mine or moderator):
+            columns.update(user_id=None, reference_upload_id=None)
+        columns.update(has_voted=request.id in voted, is_mine=mine)
+        out.append(PoseRequestOut.model_validate(columns))
+    return out
+
+
+_DERIVED = frozenset({"has_voted", "is_mine"})
 
 
 def _columns(request: PoseRequest) -> dict[str, object]:
-    return {name: getattr(request, name) for name in PoseRequestOut.model_fields if name != "has_voted"}
+    return {name: getattr(request, name) for name in PoseRequestOut.model_fields if name not in _DERIVED}
 
 
 async def transition(
@@ -170,7 +185,7 @@ async def transition(
     request = await get(session, request_id)
     current = RequestStatus(request.status)
     if target not in TRANSITIONS[current]:
-        raise Conflict(f"A {current.value} request cannot become {target.value}")
+        raise Conflict(f"{article(current.value).capitalize()} request cannot become {target.value}")
     if target is RequestStatus.COMPLETED:
         if completed_pose_id is None or await library.pose(session, completed_pose_id) is None:
             raise ValidationFailed("completedPoseId: no such pose", field="completedPoseId")

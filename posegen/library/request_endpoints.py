@@ -12,6 +12,7 @@ from posegen.kit.pagination import PageRequest, page_params
 from posegen.library import pose_requests
 from posegen.library.models import RequestStatus
 from posegen.library.schemas import PopularRequests, PoseRequestCreate, PoseRequestList, PoseRequestResult
+from posegen.openapi import errors
 
 router = APIRouter(tags=["pose requests"], route_class=UnitOfWorkRoute)
 
@@ -47,7 +48,7 @@ async def popular_requests(
     return PopularRequests(requests=await pose_requests.views(session, user.id, rows))
 
 
-@router.post("/requests/{request_id}/vote")
+@router.post("/requests/{request_id}/vote", responses=errors(403, 409))
 async def vote(request_id: str, user: CurrentUser, session: Session) -> PoseRequestResult:
     """Vote for a request (once; not one's own; only while pending or approved)."""
     request = await pose_requests.vote(session, user, request_id, True)
@@ -55,7 +56,7 @@ async def vote(request_id: str, user: CurrentUser, session: Session) -> PoseRequ
     return PoseRequestResult(request=view)
 
 
-@router.delete("/requests/{request_id}/vote")
+@router.delete("/requests/{request_id}/vote", responses=errors(403, 409))
 async def unvote(request_id: str, user: CurrentUser, session: Session) -> PoseRequestResult:
     """Take back one's vote."""
     request = await pose_requests.vote(session, user, request_id, False)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from posegen.kit.pagination import Pagination
-from posegen.kit.schemas import Schema, UtcDateTime
+from posegen.kit.schemas import FieldError, Schema, UtcDateTime, WireEnum
 from posegen.kit.text import LINE, PARAGRAPH
 from posegen.library.taxonomy import Difficulty, Framing, GenderSuitability
 
@@ -106,8 +106,10 @@ class PoseRequestCreate(Schema):
 
 
 class PoseRequestOut(Schema):
+    """A pose request; `userId` and `referenceUploadId` are null on other users' requests."""
+
     id: str
-    user_id: str
+    user_id: str | None
     pose_name: str
     description: str
     category_id: str | None
@@ -118,6 +120,7 @@ class PoseRequestOut(Schema):
     completed_pose_id: str | None
     votes_count: int
     has_voted: bool
+    is_mine: bool
     created_at: UtcDateTime
     updated_at: UtcDateTime
 
@@ -171,9 +174,9 @@ class PoseCreate(Schema):
     description: Annotated[str, Text, Field(min_length=10, max_length=2000), PARAGRAPH]
     category_id: Annotated[str, Field(min_length=1, max_length=64), LINE]
     tags: Annotated[list[Tag], Field(max_length=20, default_factory=list)]
-    difficulty: Difficulty = Difficulty.BEGINNER
-    gender_suitability: GenderSuitability = GenderSuitability.UNISEX
-    framing: Framing = Framing.FULL_BODY
+    difficulty: Annotated[Difficulty, WireEnum] = Difficulty.BEGINNER
+    gender_suitability: Annotated[GenderSuitability, WireEnum] = GenderSuitability.UNISEX
+    framing: Annotated[Framing, WireEnum] = Framing.FULL_BODY
     is_featured: bool = False
     is_premium: bool = False
     keypoints: list[list[float]] | None = None
@@ -182,7 +185,7 @@ class PoseCreate(Schema):
     @model_validator(mode="after")
     def _one_source(self) -> Self:
         if (self.keypoints is None) == (self.pose_json is None):
-            raise ValueError("give exactly one of keypoints or poseJson")
+            raise FieldError("keypoints", "give exactly one of keypoints or poseJson")
         return self
 
     @field_validator("tags")
@@ -196,9 +199,9 @@ class PoseUpdate(Schema):
     description: Annotated[str | None, Text, Field(min_length=10, max_length=2000), PARAGRAPH] = None
     category_id: Annotated[str | None, Field(min_length=1, max_length=64), LINE] = None
     tags: Annotated[list[Tag] | None, Field(max_length=20)] = None
-    difficulty: Difficulty | None = None
-    gender_suitability: GenderSuitability | None = None
-    framing: Framing | None = None
+    difficulty: Annotated[Difficulty, WireEnum] | None = None
+    gender_suitability: Annotated[GenderSuitability, WireEnum] | None = None
+    framing: Annotated[Framing, WireEnum] | None = None
     is_featured: bool | None = None
     is_premium: bool | None = None
     is_public: bool | None = None

@@ -120,7 +120,7 @@ async def _queue(request: Request) -> Check:
     return Check(status="degraded" if degraded else "ok", message=message)
 
 
-@router.get("/health", response_model=Health)
+@router.get("/health", response_model=Health, responses={503: {"model": Health, "description": "Unhealthy"}})
 async def health(request: Request) -> JSONResponse:
     """Service health: 200 when healthy or degraded, 503 when unhealthy."""
     checks = HealthChecks(

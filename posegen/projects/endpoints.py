@@ -7,11 +7,14 @@ from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, BackgroundTasks, Depends, File, Query, Request, UploadFile, status
+from pydantic import BeforeValidator
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from posegen.auth.dependencies import CurrentUser
 from posegen.config import Settings
 from posegen.db import Session, UnitOfWorkRoute
 from posegen.kit.pagination import PageRequest, page_params
+from posegen.openapi import errors
 from posegen.projects import service, uploads
 from posegen.projects.models import ProjectStatus
 from posegen.projects.schemas import (
@@ -31,7 +34,19 @@ log = structlog.get_logger(__name__)
 router = APIRouter(tags=["projects"], route_class=UnitOfWorkRoute)
 uploads_router = APIRouter(tags=["uploads"], route_class=UnitOfWorkRoute)
 
-IMAGE_FILE = File(description="A PNG, JPEG or WebP image (judged by content) within the upload limits.")
+
+def _uploaded_file(value: object) -> object:
+    # Without this, a text form field named `file` is refused with a Python type name.
+    if not isinstance(value, StarletteUploadFile):
+        raise ValueError("file must be an uploaded image file (multipart/form-data), not text")
+    return value
+
+
+ImageFile = Annotated[
+    UploadFile,
+    BeforeValidator(_uploaded_file),
+    File(description="A PNG, JPEG or WebP image (judged by content) within the upload limits."),
+]
 
 
 def upload_limits(request: Request) -> uploads.UploadLimits:
@@ -93,7 +108,7 @@ async def update_project(
     return ProjectResult(project=await service.update(session, storage, user.id, project_id, body))
 
 
-@router.delete("/projects/{project_id}")
+@router.delete("/projects/{project_id}", responses=errors(409))
 async def delete_project(
     project_id: str, user: CurrentUser, session: Session, storage: StorageDep, background: BackgroundTasks
 ) -> Deleted:
@@ -106,7 +121,7 @@ async def delete_project(
 @router.post("/projects/{project_id}/avatar")
 async def set_avatar(
     project_id: str,
-    file: Annotated[UploadFile, IMAGE_FILE],
+    file: ImageFile,
     user: CurrentUser,
     session: Session,
     storage: StorageDep,
@@ -121,7 +136,7 @@ async def set_avatar(
 
 @uploads_router.post("/uploads", status_code=status.HTTP_201_CREATED)
 async def create_upload(
-    file: Annotated[UploadFile, IMAGE_FILE],
+    file: ImageFile,
     user: CurrentUser,
     session: Session,
     storage: StorageDep,

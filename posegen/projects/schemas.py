@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from posegen.kit.pagination import Pagination
-from posegen.kit.schemas import Schema, UtcDateTime
+from posegen.kit.schemas import Schema, UtcDateTime, WireEnum
 from posegen.kit.text import LINE, PARAGRAPH
 from posegen.projects.models import ProjectStatus
 
@@ -50,7 +50,7 @@ class ProjectUpdate(Schema):
 
     project_name: ProjectName | None = None
     description: Description | None = None
-    status: ProjectStatus | None = None
+    status: Annotated[ProjectStatus, WireEnum] | None = None
     avatar_attributes: AvatarAttributes | None = None
 
     _description = field_validator("description")(_blank_to_none)

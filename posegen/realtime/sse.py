@@ -30,7 +30,16 @@ def _frame(event: dict[str, Any]) -> bytes:
     return f"id: {event['seq']}\nevent: {event['kind']}\ndata: {payload}\n\n".encode()
 
 
-@router.get("/generations/{generation_id}/events")
+@router.get(
+    "/generations/{generation_id}/events",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The generation's events, one frame each",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def generation_events(
     generation_id: str,
     request: Request,

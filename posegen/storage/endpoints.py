@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
+from posegen.openapi import binary_body, errors
 from posegen.storage.base import FileMissing, Storage, content_type_for, validate_key
 from posegen.storage.signing import UrlSigner
 
@@ -27,17 +28,26 @@ def signer_of(request: Request) -> UrlSigner:
 StorageDep = Annotated[Storage, Depends(storage_of)]
 
 
-@router.get("/files/{key:path}")
+@router.get(
+    "/files/{key:path}",
+    response_class=StreamingResponse,
+    responses={
+        **binary_body("image/*", "application/octet-stream", description="The file, as stored"),
+        **errors(403),
+    },
+)
 async def get_file(
     key: str,
     storage: StorageDep,
     signer: Annotated[UrlSigner, Depends(signer_of)],
-    exp: Annotated[int, Query(ge=0, le=2**40, description="Expiry, Unix seconds.")],
-    sig: Annotated[str, Query(min_length=64, max_length=64, pattern="^[0-9a-f]+$", description="HMAC.")],
+    # Checked by the signer, not here: a missing or malformed part is a bad link (403), not a 400.
+    exp: Annotated[str | None, Query(max_length=64, description="Expiry, Unix seconds.")] = None,
+    sig: Annotated[str | None, Query(max_length=128, description="HMAC-SHA256, hex.")] = None,
 ) -> StreamingResponse:
-    """A stored file. The URL's signature and expiry are checked; a tampered or expired URL is 403."""
+    """A stored file. The URL's signature and expiry are checked; a missing, tampered or expired
+    link is 403 (an expired one says so)."""
     validate_key(key)
-    signer.verify(key, exp, sig)
+    signer.verify_query(key, exp, sig)
     if not await storage.exists(key):
         raise FileMissing("File not found")
     return StreamingResponse(

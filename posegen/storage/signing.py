@@ -9,12 +9,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+import re
 import time
 from urllib.parse import quote
 
 from posegen.errors import Forbidden
 
 FILES_PATH = "/api/apps/pose-generator/files/"
+_EXPIRY = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"[0-9a-f]{64}")
 
 
 class UrlSigner:
@@ -37,9 +40,24 @@ class UrlSigner:
         """`Forbidden` unless the signature is ours for this key and has not expired."""
         moment = time.time() if now is None else now
         if not hmac.compare_digest(self._signature(key, expires), signature):
-            raise Forbidden("Invalid file signature")
+            raise Forbidden("Invalid file link: the signature does not match")
         if expires < moment:
-            raise Forbidden("File link expired")
+            raise Forbidden(
+                "This file link has expired; fetch the resource again for a fresh link",
+                details={"expiredAt": expires},
+            )
+
+    def verify_query(self, key: str, exp: str | None, sig: str | None, now: float | None = None) -> None:
+        """`verify` for the raw `exp` and `sig` of a URL: missing or malformed parts are 403 too.
+
+        A link is a credential, so every way it can be wrong answers alike (403),
+        never 400 as if the client had made a typing mistake.
+        """
+        if not exp or not sig:
+            raise Forbidden("Invalid file link: it lacks its expiry or signature")
+        if not _EXPIRY.fullmatch(exp) or not _SIGNATURE.fullmatch(sig):
+            raise Forbidden("Invalid file link: malformed expiry or signature")
+        self.verify(key, int(exp), sig, now)
 
 
 def derive_secret(master: str, purpose: str) -> bytes:

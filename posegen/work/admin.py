@@ -15,6 +15,7 @@ from posegen.generation.locks import lock_generation
 from posegen.generation.models import GeneratedPose, Generation, GenerationStatus, PoseStatus
 from posegen.kit.pagination import PageRequest, page_params, paginate
 from posegen.kit.time import isoformat_z, utcnow
+from posegen.openapi import errors
 from posegen.work import queue
 from posegen.work.models import QueueState, Worker
 from posegen.work.reconciler import reconcile_in
@@ -141,7 +142,7 @@ async def dead_letter(
     }
 
 
-@router.post("/admin/dead-letter/{pose_id}/requeue")
+@router.post("/admin/dead-letter/{pose_id}/requeue", responses=errors(409))
 async def requeue(pose_id: str, request: Request, session: Session, admin: AdminUser) -> dict[str, Any]:
     """Queue a dead-lettered pose again, free of charge (it was refunded when it died)."""
     found = await session.get(GeneratedPose, pose_id)

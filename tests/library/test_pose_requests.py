@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import httpx
 import pytest
+from PIL import Image
 from pydantic import SecretStr
 
 from posegen.app import create_app
@@ -174,3 +176,57 @@ async def test_every_admin_route_refuses_users_and_anonymous(
     response = await client.request(method, path, json={}, headers=people["alice"])
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "FORBIDDEN"
+
+
+async def test_others_requests_hide_whose_they_are(
+    client: httpx.AsyncClient, db: Database, people: dict[str, dict[str, str]]
+) -> None:
+    """Popular requests and votes show other users' requests without their user or upload ids."""
+    alice = await client.get("/api/auth/me", headers=people["alice"])
+    alice_id = alice.json()["user"]["id"]
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(picture, format="PNG")
+    uploaded = await client.post(
+        f"{P}/uploads", files={"file": ("ref.png", picture.getvalue(), "image/png")}, headers=people["alice"]
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    upload_id = uploaded.json()["upload"]["id"]
+    request = await new_request(client, people["alice"], referenceUploadId=upload_id)
+    assert (request["userId"], request["referenceUploadId"], request["isMine"]) == (alice_id, upload_id, True)
+
+    voted = (await client.post(f"{P}/requests/{request['id']}/vote", headers=people["bob"])).json()["request"]
+    assert (voted["userId"], voted["referenceUploadId"], voted["isMine"]) == (None, None, False)
+    popular = (await client.get(f"{P}/requests/popular", headers=people["bob"])).json()["requests"]
+    assert [(item["id"], item["userId"], item["referenceUploadId"]) for item in popular] == [
+        (request["id"], None, None)
+    ]
+    assert alice_id not in (await client.get(f"{P}/requests/popular", headers=people["bob"])).text
+    assert upload_id not in (await client.get(f"{P}/requests/popular", headers=people["bob"])).text
+
+    # The requester still sees her own ids; a moderator sees everyone's.
+    own = (await client.get(f"{P}/requests/popular", headers=people["alice"])).json()["requests"]
+    assert (own[0]["userId"], own[0]["referenceUploadId"]) == (alice_id, upload_id)
+    moderated = await client.get(f"{P}/admin/pose-requests/{request['id']}", headers=people["admin"])
+    assert moderated.json()["request"]["userId"] == alice_id
+    assert moderated.json()["request"]["referenceUploadId"] == upload_id
+
+
+async def test_conflict_messages_read_as_english(
+    client: httpx.AsyncClient, people: dict[str, dict[str, str]]
+) -> None:
+    request = await new_request(client, people["alice"])
+    base = f"{P}/admin/pose-requests/{request['id']}"
+    assert (await client.post(f"{base}/approve", json={}, headers=people["admin"])).status_code == 200
+    again = await client.post(f"{base}/approve", json={}, headers=people["admin"])
+    assert again.status_code == 409
+    assert again.json()["error"]["message"] == "An approved request cannot become approved"
+    pending = await new_request(client, people["bob"])
+    completed = await client.post(
+        f"{P}/admin/pose-requests/{pending['id']}/mark-completed",
+        json={"completedPoseId": "x"},
+        headers=people["admin"],
+    )
+    assert completed.json()["error"]["message"] == "A pending request cannot become completed"
+    await client.post(f"{base}/mark-in-progress", json={}, headers=people["admin"])
+    closed = await client.post(f"{P}/requests/{request['id']}/vote", headers=people["bob"])
+    assert closed.json()["error"]["message"] == "Votes are closed for an in_progress request"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -99,8 +100,51 @@ async def test_files_endpoint_serves_signed_urls_only(client: httpx.AsyncClient,
     params = parse_qs(query)
     expired = await client.get(path, params={"exp": "1000", "sig": params["sig"][0]})
     assert expired.status_code == 403
-    assert (await client.get(path)).status_code == 400
+    # A link without its signature is as bad as a tampered one: 403, never 400.
+    assert (await client.get(path)).status_code == 403
     assert (await client.get(path.replace("thumb.webp", "..%2F..%2Fsecret"), params=params)).status_code in (
         400,
         403,
     )
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({}, "Invalid file link: it lacks its expiry or signature"),
+        ({"exp": "KEEP"}, "Invalid file link: it lacks its expiry or signature"),
+        ({"sig": "KEEP"}, "Invalid file link: it lacks its expiry or signature"),
+        ({"exp": "KEEP", "sig": "zz"}, "Invalid file link: malformed expiry or signature"),
+        ({"exp": "soon", "sig": "KEEP"}, "Invalid file link: malformed expiry or signature"),
+        ({"exp": "KEEP", "sig": "0" * 64}, "Invalid file link: the signature does not match"),
+    ],
+)
+async def test_a_bad_file_link_is_403_in_words(
+    client: httpx.AsyncClient, app: object, query: dict[str, str], message: str
+) -> None:
+    storage = app.state.storage  # type: ignore[attr-defined]  # FastAPI state is untyped
+    await storage.put("library/x/thumb.webp", b"RIFFxxxxWEBP")
+    path, _, signed = storage.url("library/x/thumb.webp").partition("?")
+    good = {key: values[0] for key, values in parse_qs(signed).items()}
+    params = {key: good[key] if value == "KEEP" else value for key, value in query.items()}
+    response = await client.get(path, params=params)
+    assert response.status_code == 403
+    assert response.json()["error"] == {
+        "code": "FORBIDDEN",
+        "message": message,
+        "statusCode": 403,
+        "details": None,
+        "field": None,
+    }
+
+
+async def test_an_expired_file_link_says_it_expired(client: httpx.AsyncClient, app: object) -> None:
+    state = app.state  # type: ignore[attr-defined]  # FastAPI state is untyped
+    await state.storage.put("library/x/thumb.webp", b"RIFFxxxxWEBP")
+    # Signed correctly, a day ago, with the app's own signer: only the time is wrong.
+    url = state.url_signer.sign("library/x/thumb.webp", now=time.time() - 86_400 - 3_600)
+    response = await client.get(url)
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["message"] == "This file link has expired; fetch the resource again for a fresh link"
+    assert error["details"]["expiredAt"] < time.time()

@@ -5,8 +5,8 @@ FastAPI documents a `422 HTTPValidationError` that this service never sends
 `install_openapi` replaces that, in one place:
 
 - statuses that follow from what a route *is* are derived from its
-  dependencies and parameters (`derived_statuses`): a body, query or header
-  can be invalid (400), a body can be too large (413), an uploaded file can be
+  dependencies and parameters (`derived_statuses`): a body, query, header
+  or path parameter can be invalid (400), a body can be too large (413), an uploaded file can be
   of the wrong kind (415), a signed-in route can be refused (401), an admin
   route too (403), an id in the path can name nothing (404), and a route that
   opens a database session can find the database unable to serve (503);
@@ -91,7 +91,14 @@ def derived_statuses(dependant: Dependant) -> set[int]:
     """The error statuses a route can answer because of its parameters and dependencies."""
     statuses: set[int] = set()
     for part in _dependants(dependant):
-        if part.query_params or part.header_params or part.cookie_params or part.body_params:
+        # Path parameters too: the text guard refuses control characters in any of them (400).
+        if (
+            part.path_params
+            or part.query_params
+            or part.header_params
+            or part.cookie_params
+            or part.body_params
+        ):
             statuses.add(400)
         if part.body_params:
             statuses.add(413)

@@ -5,8 +5,8 @@ FastAPI documents a `422 HTTPValidationError` that this service never sends
 `install_openapi` replaces that, in one place:
 
 - statuses that follow from what a route *is* are derived from its
-  dependencies and parameters (`derived_statuses`): a body, query, header
-  or path parameter can be invalid (400), a body can be too large (413), an uploaded file can be
+  dependencies and parameters (`derived_statuses`): a body, path, query or
+  header can be invalid (400), a body can be too large (413), an uploaded file can be
   of the wrong kind (415), a signed-in route can be refused (401), an admin
   route too (403), an id in the path can name nothing (404), and a route that
   opens a database session can find the database unable to serve (503);
@@ -31,7 +31,10 @@ from posegen.kit.schemas import Schema
 
 # What each status means in this API (API.md's code table).
 ERROR_DESCRIPTIONS: dict[int, str] = {
-    400: "`VALIDATION_ERROR`: the body, query or a header is invalid (`details.issues` lists every problem)",
+    400: (
+        "`VALIDATION_ERROR`: the body, path, query or a header is invalid "
+        "(`details.issues` lists every problem)"
+    ),
     401: "`UNAUTHORIZED`: missing, invalid, expired or revoked token",
     402: "`INSUFFICIENT_CREDITS`: the balance is below the cost",
     403: "`FORBIDDEN` (not allowed) or `INSUFFICIENT_QUOTA` (daily quota used up)",
@@ -91,7 +94,7 @@ def derived_statuses(dependant: Dependant) -> set[int]:
     """The error statuses a route can answer because of its parameters and dependencies."""
     statuses: set[int] = set()
     for part in _dependants(dependant):
-        # Path parameters too: the text guard refuses control characters in any of them (400).
+        # Path parameters too: the text guard refuses control characters in any of them.
         if (
             part.path_params
             or part.query_params

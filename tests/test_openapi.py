@@ -71,7 +71,7 @@ def test_statuses_follow_from_what_each_route_is() -> None:
             assert {401, 503} <= documented, (method, path)
         if path.startswith(("/api/admin", f"{P}/admin", f"{P}/recovery")):
             assert 403 in documented, (method, path)
-        if "{" in path:  # an id can name nothing, or carry a control character (the text guard)
+        if "{" in path:
             assert {400, 404} <= documented, (method, path)
         if "requestBody" in operation:
             assert {400, 413} <= documented, (method, path)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.types import Scope
 
 from posegen import __version__
@@ -45,9 +47,11 @@ from posegen.work.admin import router as work_admin_router
 from posegen.work.worker import Worker
 
 APP_PREFIX = "/api/apps/pose-generator"
-# In-flight poses get this long to finish at shutdown; what does not finish is re-queued
-# when its lease expires.
-SHUTDOWN_GRACE_SECONDS = 10.0
+# Where the API console's scripts and styles are served from (same origin as /docs).
+DOCS_ASSETS = "/docs-assets"
+# Beyond the work grace (`work.shutdown_grace_seconds`), what the embedded worker may take to
+# cancel what is left and release its leases before the process stops waiting for it.
+RELEASE_ALLOWANCE_SECONDS = 30.0
 
 log = structlog.get_logger(__name__)
 
@@ -79,6 +83,15 @@ async def close_sockets(app: FastAPI, grace_seconds: float = 2.0) -> None:
     deadline = asyncio.get_running_loop().time() + grace_seconds
     while app.state.sockets and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110 - sockets close on their own tasks
         await asyncio.sleep(0.02)
+
+
+def begin_shutdown(app: FastAPI) -> None:
+    """Tell the embedded worker to stop claiming now (safe from a signal handler): it drains while
+    the server drains its connections, instead of after."""
+    stop: asyncio.Event | None = getattr(app.state, "stop_work", None)
+    loop: asyncio.AbstractEventLoop | None = getattr(app.state, "loop", None)
+    if stop is not None and loop is not None and not loop.is_closed():
+        loop.call_soon_threadsafe(stop.set)
 
 
 def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -> FastAPI:
@@ -113,6 +126,8 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
         # Work queued by this process wakes the embedded worker at once; other workers poll.
         app.state.wake = worker.wake.set if worker is not None else (lambda: None)
         stop = asyncio.Event()
+        app.state.stop_work = stop
+        app.state.loop = asyncio.get_running_loop()
         worker_task: asyncio.Task[None] | None = None
         monitor_task: asyncio.Task[None] | None = None
         try:
@@ -136,8 +151,10 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
             if monitor_task is not None:
                 await monitor_task
             if worker_task is not None:
+                # The worker bounds its own drain by the grace; the allowance covers its release.
+                limit = settings.work.shutdown_grace_seconds + RELEASE_ALLOWANCE_SECONDS
                 try:
-                    await asyncio.wait_for(worker_task, timeout=SHUTDOWN_GRACE_SECONDS)
+                    await asyncio.wait_for(worker_task, timeout=limit)
                 except TimeoutError:
                     log.warning("worker_stop_timeout")
             await app.state.bus.stop()
@@ -146,18 +163,27 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
             await app.state.db.dispose()
             log.info("stopped")
 
-    app = FastAPI(
-        title="posegen",
-        version=__version__,
-        description="Pose generation: pose library, credits, durable per-pose work, live progress.",
-        lifespan=lifespan,
+    options: dict[str, Any] = {
+        "title": "posegen",
+        "version": __version__,
+        "description": "Pose generation: pose library, credits, durable per-pose work, live progress.",
+        "lifespan": lifespan,
         # Every route, present and future: control characters in any text a client sends are a 400.
-        dependencies=[Depends(refuse_control_characters)],
+        "dependencies": [Depends(refuse_control_characters)],
+        # A token entered once in /docs stays across reloads of the page (in the browser only).
+        "swagger_ui_parameters": {"persistAuthorization": True},
+    }
+    # /docs and /redoc load Swagger UI and ReDoc from the installed fastapi-offline package (served
+    # under DOCS_ASSETS), never from a CDN; with public docs off, none of the three routes exists.
+    app = (
+        FastAPIOffline(static_url=DOCS_ASSETS, **options)
+        if settings.docs_public
+        else FastAPI(docs_url=None, redoc_url=None, openapi_url=None, **options)
     )
     install_error_handlers(app)
     app.add_middleware(
         EnvelopeCORSMiddleware,
-        allow_origins=settings.server.allowed_origins,
+        allow_origins=settings.allowed_origins,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
         expose_headers=["X-Request-ID", "Retry-After"],

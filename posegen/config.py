@@ -17,6 +17,26 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 MIN_SECRET_LENGTH = 32
 
 
+# Binds a browser on this machine reaches under every loopback name (all-interfaces binds included:
+# this list only names them, it binds nothing).
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0", "::", "[::]", ""})  # noqa: S104
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+
+
+def listening_origins(host: str, port: int) -> list[str]:
+    """The origins (`http://host[:port]`) of pages served from `host:port`: every loopback name for
+    a loopback or all-interfaces bind, else the host itself. Browsers omit port 80 from an origin."""
+    bare = host.strip().lower()
+    if bare in LOOPBACK_HOSTS or bare.startswith("127."):
+        names: tuple[str, ...] = LOOPBACK_NAMES
+    elif ":" in bare and not bare.startswith("["):
+        names = (f"[{bare}]",)  # an IPv6 literal is bracketed in a URL
+    else:
+        names = (bare,)
+    suffix = "" if port == 80 else f":{port}"
+    return [f"http://{name}{suffix}" for name in names]
+
+
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
@@ -26,9 +46,20 @@ class Environment(StrEnum):
 class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Interface `posegen serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="TCP port `posegen serve` listens on.")
-    allowed_origins: list[str] = Field(
-        default_factory=lambda: ["http://127.0.0.1:8000", "http://localhost:8000"],
-        description="Browser origins allowed by CORS and the WebSocket origin check (JSON list).",
+    allowed_origins: list[str] | None = Field(
+        None,
+        description=(
+            "Browser origins allowed by CORS and the WebSocket origin check (JSON list); empty means "
+            "the origin of the address the server listens on (`localhost`, `127.0.0.1` and `[::1]` "
+            "for a loopback or all-interfaces bind)."
+        ),
+    )
+    public_docs: bool | None = Field(
+        None,
+        description=(
+            "Serve `/docs`, `/redoc` and `/openapi.json` to anyone; empty means yes outside production "
+            "and no in production (they answer 404 then)."
+        ),
     )
     max_body_bytes: int = Field(
         1024 * 1024,
@@ -213,6 +244,24 @@ class WorkSettings(BaseModel):
         4.0, ge=0, le=3600, description="First retry delay of a transient failure; doubles per attempt."
     )
     backoff_max_seconds: float = Field(300.0, ge=0, le=86400, description="Longest retry delay.")
+    shutdown_grace_seconds: float = Field(
+        30.0,
+        ge=0,
+        le=3600,
+        description=(
+            "At SIGTERM, how long running poses get to finish; the rest are put back in the queue at "
+            "once, their attempt not counted."
+        ),
+    )
+
+
+class CreditsSettings(BaseModel):
+    signup_bonus: int = Field(
+        0,
+        ge=0,
+        le=1_000_000,
+        description="Credits a self-registered account receives once, through the ledger (kind `bonus`).",
+    )
 
 
 class RedisSettings(BaseModel):
@@ -367,6 +416,7 @@ class Settings(BaseSettings):
     pricing: PricingSettings = Field(default_factory=PricingSettings, description="Prices in credits.")
     engines: EngineSettings = Field(default_factory=EngineSettings, description="Image engines.")
     work: WorkSettings = Field(default_factory=WorkSettings, description="Work queue and workers.")
+    credits: CreditsSettings = Field(default_factory=CreditsSettings, description="Credits.")
     redis: RedisSettings = Field(default_factory=RedisSettings, description="Redis (cross-process events).")
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings, description="Live updates.")
     log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
@@ -388,6 +438,21 @@ class Settings(BaseSettings):
         if token is not None and len(token.get_secret_value()) < MIN_SECRET_LENGTH:
             raise ValueError(f"POSEGEN_METRICS_TOKEN must be at least {MIN_SECRET_LENGTH} characters")
         return self
+
+    @property
+    def docs_public(self) -> bool:
+        """Whether `/docs`, `/redoc` and `/openapi.json` are served (`server.public_docs`)."""
+        if self.server.public_docs is not None:
+            return self.server.public_docs
+        return self.env is not Environment.PRODUCTION
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """The browser origins CORS and the WebSocket check accept: the configured list, or the
+        origins a browser uses for the address the server listens on."""
+        if self.server.allowed_origins is not None:
+            return self.server.allowed_origins
+        return listening_origins(self.server.host, self.server.port)
 
     @property
     def storage_root(self) -> Path:

@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The embedded profile: a local sign-up starts with credits to try the service (the setting's
+# default, and so production's, is 0). Set POSEGEN_CREDITS_SIGNUP_BONUS to change it.
+run: export POSEGEN_CREDITS_SIGNUP_BONUS ?= 500
 run: $(STAMP)
 	$(BIN)/posegen migrate
 	$(BIN)/posegen seed

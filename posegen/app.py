@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.types import Scope
 
 from posegen import __version__
 from posegen.admin.endpoints import router as admin_router
+from posegen.admin.metrics_endpoints import router as metrics_router
 from posegen.auth import service as accounts
 from posegen.auth.endpoints import router as auth_router
 from posegen.auth.passwords import Passwords
@@ -25,9 +28,11 @@ from posegen.generation.endpoints import router as generation_router
 from posegen.library.admin_endpoints import router as library_admin_router
 from posegen.library.endpoints import router as library_router
 from posegen.library.request_endpoints import router as requests_router
+from posegen.observability import prometheus
 from posegen.observability.body_limit import BodyLimitMiddleware
 from posegen.observability.health import router as health_router
 from posegen.observability.http_policy import EnvelopeCORSMiddleware, SecurityHeadersMiddleware
+from posegen.observability.monitoring import Monitor
 from posegen.observability.request_context import RequestContextMiddleware
 from posegen.observability.text_guard import refuse_control_characters
 from posegen.openapi import install_openapi
@@ -44,9 +49,11 @@ from posegen.work.admin import router as work_admin_router
 from posegen.work.worker import Worker
 
 APP_PREFIX = "/api/apps/pose-generator"
-# In-flight poses get this long to finish at shutdown; what does not finish is re-queued
-# when its lease expires.
-SHUTDOWN_GRACE_SECONDS = 10.0
+# Where the API console's scripts and styles are served from (same origin as /docs).
+DOCS_ASSETS = "/docs-assets"
+# Beyond the work grace (`work.shutdown_grace_seconds`), what the embedded worker may take to
+# cancel what is left and release its leases before the process stops waiting for it.
+RELEASE_ALLOWANCE_SECONDS = 30.0
 
 log = structlog.get_logger(__name__)
 
@@ -80,6 +87,15 @@ async def close_sockets(app: FastAPI, grace_seconds: float = 2.0) -> None:
         await asyncio.sleep(0.02)
 
 
+def begin_shutdown(app: FastAPI) -> None:
+    """Tell the embedded worker to stop claiming now (safe from a signal handler): it drains while
+    the server drains its connections, instead of after."""
+    stop: asyncio.Event | None = getattr(app.state, "stop_work", None)
+    loop: asyncio.AbstractEventLoop | None = getattr(app.state, "loop", None)
+    if stop is not None and loop is not None and not loop.is_closed():
+        loop.call_soon_threadsafe(stop.set)
+
+
 def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -> FastAPI:
     """The posegen application for `settings` (read from the environment when omitted).
 
@@ -101,9 +117,12 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
         app.state.engines = EngineRegistry.from_settings(settings)
         app.state.bus = create_bus(settings, app.state.db)
         app.state.limiter = create_limiter(settings)
+        # Every refusal (429, or a WebSocket closed with 4429) is counted, by limit name.
+        app.state.limiter.rejection_hooks.append(prometheus.count_rate_limited)
         app.state.rate_rules = Rules.from_settings(settings)
         app.state.db.event_sink = app.state.bus.publish
         app.state.sockets = set()
+        app.state.monitor = Monitor(settings.monitoring)
         app.state.going_away = asyncio.Event()
         worker = (
             Worker(app.state.db, app.state.storage, app.state.engines.engines, settings)
@@ -113,7 +132,10 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
         # Work queued by this process wakes the embedded worker at once; other workers poll.
         app.state.wake = worker.wake.set if worker is not None else (lambda: None)
         stop = asyncio.Event()
+        app.state.stop_work = stop
+        app.state.loop = asyncio.get_running_loop()
         worker_task: asyncio.Task[None] | None = None
+        monitor_task: asyncio.Task[None] | None = None
         try:
             if settings.bootstrap.admin_email and settings.bootstrap.admin_password:
                 async with app.state.db.session() as session:
@@ -126,14 +148,19 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
             await app.state.bus.start()
             if worker is not None:
                 worker_task = asyncio.create_task(worker.run(stop))
+            monitor_task = asyncio.create_task(app.state.monitor.run(app.state.db, stop))
             log.info("started", version=__version__, database=app.state.db.dialect, worker=worker is not None)
             yield
         finally:
             await close_sockets(app)
             stop.set()
+            if monitor_task is not None:
+                await monitor_task
             if worker_task is not None:
+                # The worker bounds its own drain by the grace; the allowance covers its release.
+                limit = settings.work.shutdown_grace_seconds + RELEASE_ALLOWANCE_SECONDS
                 try:
-                    await asyncio.wait_for(worker_task, timeout=SHUTDOWN_GRACE_SECONDS)
+                    await asyncio.wait_for(worker_task, timeout=limit)
                 except TimeoutError:
                     log.warning("worker_stop_timeout")
             await app.state.bus.stop()
@@ -143,18 +170,27 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
             await app.state.db.dispose()
             log.info("stopped")
 
-    app = FastAPI(
-        title="posegen",
-        version=__version__,
-        description="Pose generation: pose library, credits, durable per-pose work, live progress.",
-        lifespan=lifespan,
+    options: dict[str, Any] = {
+        "title": "posegen",
+        "version": __version__,
+        "description": "Pose generation: pose library, credits, durable per-pose work, live progress.",
+        "lifespan": lifespan,
         # Every route, present and future: control characters in any text a client sends are a 400.
-        dependencies=[Depends(refuse_control_characters)],
+        "dependencies": [Depends(refuse_control_characters)],
+        # A token entered once in /docs stays across reloads of the page (in the browser only).
+        "swagger_ui_parameters": {"persistAuthorization": True},
+    }
+    # /docs and /redoc load Swagger UI and ReDoc from the installed fastapi-offline package (served
+    # under DOCS_ASSETS), never from a CDN; with public docs off, none of the three routes exists.
+    app = (
+        FastAPIOffline(static_url=DOCS_ASSETS, **options)
+        if settings.docs_public
+        else FastAPI(docs_url=None, redoc_url=None, openapi_url=None, **options)
     )
     install_error_handlers(app)
     app.add_middleware(
         EnvelopeCORSMiddleware,
-        allow_origins=settings.server.allowed_origins,
+        allow_origins=settings.allowed_origins,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
         expose_headers=[
@@ -168,7 +204,7 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
     app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit_for=body_limit_for(settings))
     # Added last, so they are outermost: they see every response and every unhandled error.
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, observe=prometheus.PROCESS.observe_request)
     app.add_middleware(SecurityHeadersMiddleware)
 
     pose_generator = APIRouter(prefix=APP_PREFIX)
@@ -183,9 +219,12 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
     pose_generator.include_router(sse_router)
     pose_generator.include_router(ws_router)
     pose_generator.include_router(work_admin_router)
+    pose_generator.include_router(metrics_router)
     app.include_router(auth_router)
     app.include_router(credits_router)
     app.include_router(admin_router)
     app.include_router(pose_generator)
+    # Prometheus, outside the app prefix and behind its own bearer token.
+    app.include_router(prometheus.router)
     install_openapi(app)
     return app

@@ -31,9 +31,6 @@ app.add_typer(credits_app, name="credits")
 library_app = typer.Typer(help="The pose library.", no_args_is_help=True)
 app.add_typer(library_app, name="library")
 
-DEMO_EMAIL = "demo@posegen.local"
-DEMO_CREDITS = 1000
-
 T = TypeVar("T")
 
 
@@ -72,18 +69,32 @@ def serve(
     from posegen.app import create_app
 
     settings = _settings()
+    # The options become the settings, so everything derived from the address (the default
+    # origin allow-list) follows the address actually bound.
+    bound = {"host": host or settings.server.host, "port": port or settings.server.port}
+    settings = settings.model_copy(update={"server": settings.server.model_copy(update=bound)})
     application = create_app(settings, embed_worker=not no_worker)
-    serving.serve(application, host or settings.server.host, port or settings.server.port)
+    serving.serve(application, settings.server.host, settings.server.port)
 
 
 @app.command()
 def worker(
     concurrency: Annotated[int | None, typer.Option(min=1, max=256, help="Poses rendered at once.")] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Serve this worker's Prometheus /metrics on this port (POSEGEN_METRICS_TOKEN).",
+        ),
+    ] = None,
 ) -> None:
-    """Run a standalone worker: claim and render poses until SIGTERM or SIGINT."""
+    """Run a standalone worker: claim and render poses until SIGTERM or SIGINT, then let running poses
+    finish within the shutdown grace, hand the rest back to the queue and exit 0."""
     import signal
 
     from posegen.engines.registry import EngineRegistry
+    from posegen.observability.prometheus import worker_listener
     from posegen.realtime.bus import create_bus
     from posegen.storage.factory import create_storage
     from posegen.work.worker import Worker
@@ -107,7 +118,8 @@ def worker(
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         try:
-            await Worker(db, storage, registry.engines, settings).run(stop)
+            async with worker_listener(settings, db, metrics_port or settings.metrics.worker_port):
+                await Worker(db, storage, registry.engines, settings).run(stop)
         finally:
             await bus.stop()
             await registry.aclose()
@@ -184,33 +196,24 @@ def users_set_role(
 
 
 @users_app.command("demo")
-def users_demo() -> None:
-    """Create the demo account, or give it a new random password, and print its credentials once."""
+def users_demo(
+    rotate: Annotated[
+        bool, typer.Option("--rotate", help="Give it a new password (revokes its tokens).")
+    ] = False,
+) -> None:
+    """Create the demo account (1,000 welcome credits, once) and print its credentials. The password
+    is kept in `<data dir>/demo-password` and stays the same on every run, so tokens survive
+    restarts; `--rotate` sets a new one and revokes every token issued before."""
+    from posegen.auth.demo import DemoPassword, ensure_demo
+
     settings = _settings()
-    password = accounts.random_password()
-
-    async def work(db: Database) -> None:
-        passwords = Passwords()
-        async with db.session() as session:
-            user = await users_repo.get_by_email(session, DEMO_EMAIL)
-            if user is None:
-                user = await accounts.create_user(
-                    session, passwords, email=DEMO_EMAIL, password=password, name="Demo"
-                )
-            else:
-                await accounts.set_password(session, passwords, user, password)
-            # The key makes the welcome credits a one-time grant, however often this runs.
-            await ledger.move(
-                session,
-                user_id=user.id,
-                amount=DEMO_CREDITS,
-                kind=EntryKind.BONUS,
-                reason="demo account welcome credits",
-                idempotency_key="demo-welcome",
-            )
-
-    _with_database(settings, work)
-    typer.echo(f"demo account: {DEMO_EMAIL}  password: {password}")
+    account = _with_database(settings, lambda db: ensure_demo(db, settings.data_dir, rotate=rotate))
+    note = {
+        DemoPassword.CREATED: "new account",
+        DemoPassword.KEPT: "unchanged; tokens issued before stay valid",
+        DemoPassword.ROTATED: "new password; tokens issued before are revoked",
+    }[account.state]
+    typer.echo(f"demo account: {account.email}  password: {account.password}  ({note})")
 
 
 @credits_app.command("grant")

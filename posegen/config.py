@@ -18,6 +18,26 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 MIN_SECRET_LENGTH = 32
 
 
+# Binds a browser on this machine reaches under every loopback name (all-interfaces binds included:
+# this list only names them, it binds nothing).
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0", "::", "[::]", ""})  # noqa: S104
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+
+
+def listening_origins(host: str, port: int) -> list[str]:
+    """The origins (`http://host[:port]`) of pages served from `host:port`: every loopback name for
+    a loopback or all-interfaces bind, else the host itself. Browsers omit port 80 from an origin."""
+    bare = host.strip().lower()
+    if bare in LOOPBACK_HOSTS or bare.startswith("127."):
+        names: tuple[str, ...] = LOOPBACK_NAMES
+    elif ":" in bare and not bare.startswith("["):
+        names = (f"[{bare}]",)  # an IPv6 literal is bracketed in a URL
+    else:
+        names = (bare,)
+    suffix = "" if port == 80 else f":{port}"
+    return [f"http://{name}{suffix}" for name in names]
+
+
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
@@ -27,9 +47,20 @@ class Environment(StrEnum):
 class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Interface `posegen serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="TCP port `posegen serve` listens on.")
-    allowed_origins: list[str] = Field(
-        default_factory=lambda: ["http://127.0.0.1:8000", "http://localhost:8000"],
-        description="Browser origins allowed by CORS and the WebSocket origin check (JSON list).",
+    allowed_origins: list[str] | None = Field(
+        None,
+        description=(
+            "Browser origins allowed by CORS and the WebSocket origin check (JSON list); empty means "
+            "the origin of the address the server listens on (`localhost`, `127.0.0.1` and `[::1]` "
+            "for a loopback or all-interfaces bind)."
+        ),
+    )
+    public_docs: bool | None = Field(
+        None,
+        description=(
+            "Serve `/docs`, `/redoc` and `/openapi.json` to anyone; empty means yes outside production "
+            "and no in production (they answer 404 then)."
+        ),
     )
     max_body_bytes: int = Field(
         1024 * 1024,
@@ -214,6 +245,24 @@ class WorkSettings(BaseModel):
         4.0, ge=0, le=3600, description="First retry delay of a transient failure; doubles per attempt."
     )
     backoff_max_seconds: float = Field(300.0, ge=0, le=86400, description="Longest retry delay.")
+    shutdown_grace_seconds: float = Field(
+        30.0,
+        ge=0,
+        le=3600,
+        description=(
+            "At SIGTERM, how long running poses get to finish; the rest are put back in the queue at "
+            "once, their attempt not counted."
+        ),
+    )
+
+
+class CreditsSettings(BaseModel):
+    signup_bonus: int = Field(
+        0,
+        ge=0,
+        le=1_000_000,
+        description="Credits a self-registered account receives once, through the ledger (kind `bonus`).",
+    )
 
 
 class RedisSettings(BaseModel):
@@ -303,6 +352,99 @@ class LimitSettings(BaseModel):
         return self
 
 
+class MetricsSettings(BaseModel):
+    token: SecretStr | None = Field(
+        None,
+        description=(
+            "Bearer token a Prometheus scraper sends to `/metrics` (at least 32 characters); "
+            "empty switches the endpoint off (404)."
+        ),
+    )
+    worker_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description=(
+            "Port on which `posegen worker` serves its own `/metrics` (same token); "
+            "empty serves none. `posegen worker --metrics-port` overrides it."
+        ),
+    )
+    worker_host: str = Field("127.0.0.1", description="Interface the worker's `/metrics` listener binds to.")
+
+
+class MonitoringSettings(BaseModel):
+    """DATA.md's monitoring thresholds. A signal is `warn` from its warn value on and `critical`
+    past its critical value; either makes `/health` report `degraded` (docs/decisions.md)."""
+
+    queue_depth_warn: int = Field(
+        100, ge=1, description="Queued and running poses from which the queue warns."
+    )
+    queue_depth_critical: int = Field(
+        500, ge=1, description="Queued and running poses above which the queue is critical."
+    )
+    oldest_queued_warn_seconds: float = Field(
+        300.0, gt=0, description="Age of the oldest queued pose from which the queue warns."
+    )
+    oldest_queued_critical_seconds: float = Field(
+        900.0, gt=0, description="Age of the oldest queued pose above which the queue is critical."
+    )
+    success_rate_warn: float = Field(
+        95.0, ge=0, le=100, description="Pose success rate (%) in the window at or below which it warns."
+    )
+    success_rate_critical: float = Field(
+        90.0, ge=0, le=100, description="Pose success rate (%) in the window below which it is critical."
+    )
+    refund_rate_warn: float = Field(
+        5.0, ge=0, le=100, description="Credits refunded / charged (%) in the window from which it warns."
+    )
+    refund_rate_critical: float = Field(
+        10.0,
+        ge=0,
+        le=100,
+        description="Credits refunded / charged (%) in the window above which it is critical.",
+    )
+    pose_time_p95_warn_seconds: float = Field(
+        30.0, gt=0, description="p95 render time per pose in the window from which it warns."
+    )
+    pose_time_p95_critical_seconds: float = Field(
+        60.0, gt=0, description="p95 render time per pose in the window above which it is critical."
+    )
+    window_seconds: float = Field(
+        3600.0,
+        gt=0,
+        le=30 * 86400,
+        description="Window of the rate and time signals (poses submitted in it).",
+    )
+    min_finished_poses: int = Field(
+        20,
+        ge=1,
+        description="Finished poses the window needs before its success and refund rates and p95 are judged.",
+    )
+    interval_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="How often each API process evaluates the thresholds between health checks.",
+    )
+
+    @model_validator(mode="after")
+    def _warn_before_critical(self) -> Self:
+        pairs = (
+            ("QUEUE_DEPTH", self.queue_depth_warn, self.queue_depth_critical),
+            ("OLDEST_QUEUED", self.oldest_queued_warn_seconds, self.oldest_queued_critical_seconds),
+            ("REFUND_RATE", self.refund_rate_warn, self.refund_rate_critical),
+            ("POSE_TIME_P95", self.pose_time_p95_warn_seconds, self.pose_time_p95_critical_seconds),
+            # Lower is worse: the warn rate lies above the critical one.
+            ("SUCCESS_RATE", self.success_rate_critical, self.success_rate_warn),
+        )
+        for name, first, second in pairs:
+            if first > second:
+                raise ValueError(
+                    f"POSEGEN_MONITORING_{name}: the warn threshold lies beyond the critical one"
+                )
+        return self
+
+
 class LogSettings(BaseModel):
     level: str = Field("INFO", description="Minimum level of log lines written to standard output.")
     json_lines: bool = Field(
@@ -336,12 +478,19 @@ class Settings(BaseSettings):
     pricing: PricingSettings = Field(default_factory=PricingSettings, description="Prices in credits.")
     engines: EngineSettings = Field(default_factory=EngineSettings, description="Image engines.")
     work: WorkSettings = Field(default_factory=WorkSettings, description="Work queue and workers.")
+    credits: CreditsSettings = Field(default_factory=CreditsSettings, description="Credits.")
     redis: RedisSettings = Field(
         default_factory=RedisSettings, description="Redis (cross-process events and rate-limit counters)."
     )
     limits: LimitSettings = Field(default_factory=LimitSettings, description="Rate limits.")
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings, description="Live updates.")
     log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
+    metrics: MetricsSettings = Field(
+        default_factory=MetricsSettings, description="Prometheus exposition (`/metrics`)."
+    )
+    monitoring: MonitoringSettings = Field(
+        default_factory=MonitoringSettings, description="Queue and work monitoring thresholds (`/health`)."
+    )
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Self:
@@ -350,7 +499,25 @@ class Settings(BaseSettings):
             raise ValueError(f"POSEGEN_AUTH_JWT_SECRET must be at least {MIN_SECRET_LENGTH} characters")
         if self.env is Environment.PRODUCTION and secret is None:
             raise ValueError("POSEGEN_AUTH_JWT_SECRET is required when POSEGEN_ENV=production")
+        token = self.metrics.token
+        if token is not None and len(token.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"POSEGEN_METRICS_TOKEN must be at least {MIN_SECRET_LENGTH} characters")
         return self
+
+    @property
+    def docs_public(self) -> bool:
+        """Whether `/docs`, `/redoc` and `/openapi.json` are served (`server.public_docs`)."""
+        if self.server.public_docs is not None:
+            return self.server.public_docs
+        return self.env is not Environment.PRODUCTION
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """The browser origins CORS and the WebSocket check accept: the configured list, or the
+        origins a browser uses for the address the server listens on."""
+        if self.server.allowed_origins is not None:
+            return self.server.allowed_origins
+        return listening_origins(self.server.host, self.server.port)
 
     @property
     def storage_root(self) -> Path:

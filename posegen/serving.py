@@ -1,13 +1,25 @@
-"""Serving the app with uvicorn, closing WebSockets with 1001 before the server drops connections."""
+"""Serving the app with uvicorn: WebSockets closed with 1001 before the server drops connections,
+the embedded worker told to stop claiming as soon as the signal arrives, and exit status 0 after a
+clean shutdown."""
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import socket
+import sys
+import threading
+from collections.abc import Iterator
+from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.server import HANDLED_SIGNALS
 
-from posegen.app import close_sockets
+from posegen.app import begin_shutdown, close_sockets
+
+# uvicorn's own exit status when the application failed to start.
+STARTUP_FAILURE = 3
 
 
 class Server(uvicorn.Server):
@@ -17,6 +29,25 @@ class Server(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
         super().__init__(config)
         self._app = app
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        begin_shutdown(self._app)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """uvicorn's signal capture without its last step: uvicorn raises the caught signal again
+        after shutting down, so the process dies of SIGTERM (status 143). posegen is the process a
+        supervisor runs, and a shutdown that drained cleanly is a success: status 0."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in HANDLED_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         if getattr(self._app.state, "going_away", None) is not None:
@@ -38,4 +69,7 @@ def serve(app: FastAPI, host: str, port: int) -> None:
         # No `server: uvicorn` banner: naming the server and its stack helps only an attacker.
         server_header=False,
     )
-    Server(config, app).run()
+    server = Server(config, app)
+    server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)

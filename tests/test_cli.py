@@ -8,6 +8,7 @@ import os
 import re
 import secrets
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -22,8 +23,12 @@ from sqlalchemy import select
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 
+from posegen.app import create_app
+from posegen.auth.demo import DEMO_CREDITS, DEMO_EMAIL
 from posegen.auth.models import User
 from posegen.db import Database
+from tests.credits.helpers import balance_of, ledger_sum
+from tests.fixtures.app import bearer, make_settings, open_client
 
 pytestmark = pytest.mark.slow
 
@@ -52,9 +57,7 @@ async def load_user(db: Database, email: str) -> User | None:
         return await session.scalar(select(User).where(User.email == email))
 
 
-async def test_migrate_users_create_set_role_and_demo(
-    db: Database, database_url: str, data_dir: Path
-) -> None:
+async def test_migrate_users_create_and_set_role(db: Database, database_url: str, data_dir: Path) -> None:
     env = cli_env(database_url, data_dir)
     assert posegen(env, "migrate").returncode == 0
 
@@ -71,12 +74,53 @@ async def test_migrate_users_create_set_role_and_demo(
     assert duplicate.returncode == 1
     assert "already exists" in duplicate.stderr
 
-    first = posegen(env, "users", "demo")
-    second = posegen(env, "users", "demo")
-    passwords = [re.search(r"password: (\S+)", run.stdout) for run in (first, second)]
-    assert all(passwords), first.stdout
-    assert passwords[0] and passwords[1] and passwords[0].group(1) != passwords[1].group(1)
-    assert len(passwords[1].group(1)) >= 16
+
+def demo_password(env: dict[str, str], *args: str) -> str:
+    run = posegen(env, "users", "demo", *args)
+    assert run.returncode == 0, run.stderr
+    found = re.search(r"password: (\S+)", run.stdout)
+    assert found, run.stdout
+    return found.group(1)
+
+
+async def test_the_demo_password_stays_until_rotated(db: Database, database_url: str, data_dir: Path) -> None:
+    env = cli_env(database_url, data_dir)
+    settings = make_settings(database_url, data_dir)
+    first = demo_password(env)
+    assert len(first) >= 16
+    kept = data_dir / "demo-password"
+    assert kept.read_text().strip() == first and stat.S_IMODE(kept.stat().st_mode) == 0o600
+
+    async for client in open_client(create_app(settings, embed_worker=False)):
+        login = await client.post("/api/auth/login", json={"email": DEMO_EMAIL, "password": first})
+        assert login.status_code == 200, login.text
+        token = login.json()["token"]
+
+        # Another `make run`: the same password, the token issued before still valid.
+        assert demo_password(env) == first
+        assert (await client.get("/api/auth/me", headers=bearer(token))).status_code == 200
+
+        # Rotation: a new password, the old one and its token refused.
+        rotated = demo_password(env, "--rotate")
+        assert rotated != first and kept.read_text().strip() == rotated
+        assert (await client.get("/api/auth/me", headers=bearer(token))).status_code == 401
+        refused = await client.post("/api/auth/login", json={"email": DEMO_EMAIL, "password": first})
+        assert refused.status_code == 401
+        fresh = await client.post("/api/auth/login", json={"email": DEMO_EMAIL, "password": rotated})
+        assert fresh.status_code == 200
+        assert demo_password(env) == rotated  # and kept from then on
+
+        # A kept password that no longer opens the account (changed elsewhere) is replaced, not shown.
+        kept.write_text("not-the-password-any-more\n")
+        replaced = demo_password(env)
+        assert replaced not in (rotated, "not-the-password-any-more")
+        login = await client.post("/api/auth/login", json={"email": DEMO_EMAIL, "password": replaced})
+        assert login.status_code == 200
+
+    user = await load_user(db, DEMO_EMAIL)
+    assert user is not None
+    # The welcome credits were granted once across all these runs.
+    assert await balance_of(db, user.id) == DEMO_CREDITS == await ledger_sum(db, user.id)
 
 
 def free_port() -> int:

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import structlog
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from posegen.auth import repository
 from posegen.auth.models import User
@@ -21,13 +22,23 @@ from posegen.db import Session
 from posegen.errors import Forbidden, Unauthorized
 from posegen.ratelimit.http import count_write
 
+# The OpenAPI security scheme of every route that needs an account: any route depending on
+# `current_user` declares it (so /docs can send a token), and a public route declares none.
+# auto_error=False: a missing or malformed header reaches posegen's own 401 envelope below.
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearerAuth",
+    bearerFormat="JWT",
+    description="An access token from `POST /api/auth/login` or `/api/auth/register`.",
+)
 
-def bearer_token(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+
+def bearer_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> str:
+    if credentials is None or not credentials.credentials.strip():
         raise Unauthorized("Authentication required")
-    return token.strip()
+    return credentials.credentials.strip()
 
 
 def token_service(request: Request) -> TokenService:

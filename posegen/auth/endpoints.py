@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from posegen.auth import service
 from posegen.auth.dependencies import CurrentUser, PasswordHasher, Tokens
@@ -22,11 +22,17 @@ AUTH_ATTEMPT = [Depends(limit_auth_attempts)]
     "/register", status_code=status.HTTP_201_CREATED, dependencies=AUTH_ATTEMPT, responses=errors(409)
 )
 async def register(
-    body: RegisterRequest, session: Session, passwords: PasswordHasher, tokens: Tokens
+    body: RegisterRequest, request: Request, session: Session, passwords: PasswordHasher, tokens: Tokens
 ) -> SessionOut:
-    """Create an account and return a token for it. The email is unique in any letter case."""
-    user = await service.create_user(
-        session, passwords, email=body.email, password=body.password, name=body.name
+    """Create an account and return a token for it. The email is unique in any letter case.
+    The account starts with the configured sign-up bonus (`POSEGEN_CREDITS_SIGNUP_BONUS`)."""
+    user = await service.register(
+        session,
+        passwords,
+        email=body.email,
+        password=body.password,
+        name=body.name,
+        signup_bonus=request.app.state.settings.credits.signup_bonus,
     )
     issued = tokens.issue(user.id, user.token_version)
     return SessionOut(user=UserOut.model_validate(user), token=issued.token, expires_at=issued.expires_at)

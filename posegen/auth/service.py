@@ -11,11 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from posegen.auth import repository
 from posegen.auth.models import Role, User
 from posegen.auth.passwords import Passwords
+from posegen.credits import ledger
+from posegen.credits.models import EntryKind
 from posegen.errors import Conflict, Forbidden, NotFound, Unauthorized
 
 log = structlog.get_logger(__name__)
 
 BAD_LOGIN = "Invalid email or password"
+# The ledger key of the sign-up bonus: one per account, so a repeat writes nothing.
+SIGNUP_BONUS_KEY = "signup-bonus"
 
 
 async def create_user(
@@ -46,6 +50,36 @@ async def create_user(
     except IntegrityError as exc:
         raise Conflict("An account with this email already exists", field="email") from exc
     return user
+
+
+async def register(
+    session: AsyncSession,
+    passwords: Passwords,
+    *,
+    email: str,
+    password: str,
+    name: str,
+    signup_bonus: int,
+) -> User:
+    """A self-registered account, credited `signup_bonus` (`credits.signup_bonus`) through the
+    ledger in the same transaction: a `bonus` entry under a per-account idempotency key, so an
+    account gets it once however often the unit of work is re-run."""
+    user = await create_user(session, passwords, email=email, password=password, name=name)
+    await grant_signup_bonus(session, user.id, signup_bonus)
+    return user
+
+
+async def grant_signup_bonus(session: AsyncSession, user_id: str, amount: int) -> None:
+    """The sign-up bonus, once per account (its idempotency key); nothing when `amount` is 0."""
+    if amount > 0:
+        await ledger.move(
+            session,
+            user_id=user_id,
+            amount=amount,
+            kind=EntryKind.BONUS,
+            reason="sign-up bonus",
+            idempotency_key=SIGNUP_BONUS_KEY,
+        )
 
 
 async def find_account(session: AsyncSession, email: str) -> User | None:
@@ -85,9 +119,10 @@ async def set_role(session: AsyncSession, email: str, role: Role) -> User:
     return user
 
 
-async def set_password(session: AsyncSession, passwords: Passwords, user: User, password: str) -> None:
-    """Replace the password and revoke every token issued with the old one."""
-    user.password_hash = await passwords.hash(password)
+async def replace_password(session: AsyncSession, user: User, password_hash: str) -> None:
+    """Replace the password (hashed by the caller, outside the transaction) and revoke every token
+    issued with the old one."""
+    user.password_hash = password_hash
     await repository.bump_token_version(session, user.id)
     await session.flush()
 

@@ -21,8 +21,10 @@ from posegen.audit import service as audit
 from posegen.credits import repository
 from posegen.credits.errors import InsufficientCredits
 from posegen.credits.models import CREDIT_KINDS, DEBIT_KINDS, CreditEntry, EntryKind
+from posegen.db import after_commit
 from posegen.errors import IdempotencyKeyReused
 from posegen.kit.ids import new_id
+from posegen.observability.prometheus import PROCESS as METRICS
 
 MAX_AMOUNT = 1_000_000
 
@@ -89,6 +91,11 @@ async def move(
         if earlier is None:
             raise
         return earlier
+    # Counted once the movement is committed (never for a repeat, which moved nothing).
+    if kind is EntryKind.USAGE:
+        after_commit(session, lambda: METRICS.credits_moved(charged=-amount))
+    elif kind is EntryKind.REFUND:
+        after_commit(session, lambda: METRICS.credits_moved(refunded=amount))
     return entry
 
 
@@ -192,6 +199,8 @@ async def refund_many(
         )
     session.add_all(entries)
     await session.flush()
+    total = sum(item.amount for item in todo)
+    after_commit(session, lambda: METRICS.credits_moved(refunded=total))
     await audit.record_many(
         session,
         action=f"credits.{EntryKind.REFUND.value}",

@@ -71,6 +71,8 @@ class Generation(Base):
         Index("ix_generations_user_id_created_at", "user_id", "created_at"),
         Index("ix_generations_project_id_created_at", "project_id", "created_at"),
         Index("ix_generations_status", "status"),
+        # Admin metrics and monitoring select generations by submission time.
+        Index("ix_generations_created_at", "created_at"),
     )
 
     id: Mapped[str] = id_column()
@@ -127,6 +129,8 @@ class GeneratedPose(Base):
         Index("ix_generated_poses_status_lease_expires_at", "status", "lease_expires_at"),
         Index("ix_generated_poses_generation_id_status", "generation_id", "status"),
         Index("ix_generated_poses_user_id_status", "user_id", "status"),
+        # Metrics: completed or failed poses by submission time; the oldest queued pose.
+        Index("ix_generated_poses_status_created_at", "status", "created_at"),
     )
 
     id: Mapped[str] = id_column()

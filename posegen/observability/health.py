@@ -10,20 +10,17 @@ from typing import Literal
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, select, text
+from pydantic import Field
+from sqlalchemy import text
 
 from posegen import __version__
 from posegen.db import database_of
-from posegen.generation.models import GeneratedPose, PoseStatus
 from posegen.kit.schemas import Schema
-from posegen.kit.time import utcnow
-from posegen.work.queue import is_paused
+from posegen.observability.monitoring import QUEUE_SIGNALS, Evaluation, Monitor, Signal
 
 log = structlog.get_logger(__name__)
 
 CHECK_TIMEOUT_SECONDS = 2.0
-QUEUE_DEPTH_CRITICAL = 500
-OLDEST_QUEUED_CRITICAL_SECONDS = 15 * 60
 
 CheckStatus = Literal["ok", "degraded", "down", "not_configured"]
 Overall = Literal["healthy", "degraded", "unhealthy"]
@@ -41,11 +38,23 @@ class HealthChecks(Schema):
     storage: Check
     engines: Check
     queue: Check
+    work: Check
+
+
+class AlertOut(Schema):
+    """A monitoring threshold crossed now (DATA.md "Monitoring thresholds")."""
+
+    signal: Signal
+    level: Literal["warn", "critical"]
+    value: float
+    threshold: float
+    message: str
 
 
 class Health(Schema):
     status: Overall
     checks: HealthChecks
+    alerts: list[AlertOut] = Field(description="Thresholds crossed now; each makes the status degraded.")
     version: str
 
 
@@ -67,7 +76,13 @@ async def _database(request: Request) -> Check:
 def _overall(checks: HealthChecks) -> Overall:
     if checks.database.status == "down" or checks.storage.status == "down":
         return "unhealthy"
-    statuses = {checks.redis.status, checks.storage.status, checks.engines.status, checks.queue.status}
+    statuses = {
+        checks.redis.status,
+        checks.storage.status,
+        checks.engines.status,
+        checks.queue.status,
+        checks.work.status,
+    }
     return "degraded" if statuses & {"down", "degraded"} else "healthy"
 
 
@@ -109,38 +124,43 @@ def _engines(request: Request) -> Check:
     return Check(status="ok", message=f"available: {', '.join(available)}")
 
 
-async def _queue(request: Request) -> Check:
-    try:
-        async with database_of(request).session(write=False) as session:
-            depth, oldest = (
-                await session.execute(
-                    select(func.count(), func.min(GeneratedPose.created_at)).where(
-                        GeneratedPose.status == PoseStatus.QUEUED.value
-                    )
-                )
-            ).one()
-            paused = await is_paused(session)
-    except Exception as exc:
-        log.warning("health_queue_unknown", error=type(exc).__name__)
+async def _queue(request: Request, evaluation: Evaluation | None) -> Check:
+    if evaluation is None:
         return Check(status="down", message="queue unreadable")
-    age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
-    message = f"depth {depth}, oldest {round(age)} s" + (", paused" if paused else "")
-    # DATA.md's critical thresholds: > 500 queued or a pose waiting over 15 minutes.
-    degraded = paused or depth > QUEUE_DEPTH_CRITICAL or age > OLDEST_QUEUED_CRITICAL_SECONDS
-    return Check(status="degraded" if degraded else "ok", message=message)
+    queue = evaluation.queue
+    message = f"depth {queue.depth}, oldest {round(evaluation.oldest_age_seconds)} s" + (
+        ", paused" if queue.paused else ""
+    )
+    alerts = [alert for alert in evaluation.alerts if alert.signal in QUEUE_SIGNALS]
+    if alerts:
+        message += "; " + "; ".join(alert.message for alert in alerts)
+    return Check(status="degraded" if queue.paused or alerts else "ok", message=message)
+
+
+def _work(evaluation: Evaluation | None) -> Check:
+    if evaluation is None:
+        return Check(status="down", message="work figures unreadable")
+    alerts = [alert for alert in evaluation.alerts if alert.signal not in QUEUE_SIGNALS]
+    if alerts:
+        return Check(status="degraded", message="; ".join(alert.message for alert in alerts))
+    return Check(status="ok", message=evaluation.summary)
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health, "description": "Unhealthy"}})
 async def health(request: Request) -> JSONResponse:
     """Service health: 200 when healthy or degraded, 503 when unhealthy."""
+    monitor: Monitor = request.app.state.monitor
+    evaluation = await monitor.evaluate(database_of(request))
     checks = HealthChecks(
         database=await _database(request),
         redis=await _redis(request),
         storage=await _storage(request),
         engines=_engines(request),
-        queue=await _queue(request),
+        queue=await _queue(request, evaluation),
+        work=_work(evaluation),
     )
-    result = Health(status=_overall(checks), checks=checks, version=__version__)
+    alerts = [AlertOut.model_validate(alert) for alert in evaluation.alerts] if evaluation else []
+    result = Health(status=_overall(checks), checks=checks, alerts=alerts, version=__version__)
     return JSONResponse(
         result.model_dump(mode="json", by_alias=True),
         status_code=503 if result.status == "unhealthy" else 200,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -77,9 +78,16 @@ def _status_of(message: Message, accepted: bool) -> int | None:
     return None
 
 
+RequestObserver = Callable[[str, str | None, int | None, float], None]
+"""Told of every finished HTTP request: method, route template (None: no route), status, seconds."""
+
+
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, observe: RequestObserver | None = None) -> None:
         self.app = app
+        # The latency histogram (observability/prometheus.py); a hook, so this module imports nothing
+        # of the metrics (errors.py imports this one).
+        self.observe = observe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -118,14 +126,19 @@ class RequestContextMiddleware:
             await self._internal_error(request_id, send_with_id)
         finally:
             extra = {"close_code": status["close_code"]} if scope["type"] == "websocket" else {}
+            seconds = time.perf_counter() - started
+            route = route_template(scope)
             log.info(
                 "request",
                 method=method,
-                route=route_template(scope),
+                route=route,
                 status=status["code"],
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(seconds * 1000, 2),
                 **extra,
             )
+            # A WebSocket's duration is its lifetime, not a latency: only HTTP requests are observed.
+            if self.observe is not None and scope["type"] == "http":
+                self.observe(str(method), route, status["code"], seconds)
             structlog.contextvars.clear_contextvars()
             request_id_var.reset(request_id_token)
 

@@ -50,7 +50,7 @@ def origin_allowed(websocket: WebSocket) -> bool:
     host = websocket.headers.get("host", "")
     if origin.split("://", 1)[-1] == host:
         return True  # same origin
-    allowed: list[str] = websocket.app.state.settings.server.allowed_origins
+    allowed: list[str] = websocket.app.state.settings.allowed_origins
     return origin in allowed
 
 

@@ -3,6 +3,7 @@ files, and charge or refund — lease-guarded like every other unit of work."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -62,14 +63,15 @@ async def run_change(worker: Worker, change: BackgroundChange) -> None:
         processed = await run_in_threadpool(
             process, result.image, result.pixel_points, list(generation.export_formats)
         )
-        base = f"generations/{pose.generation_id}/{pose.id}/bg-{change.id}-a{change.attempts}"
+        claim = f"a{change.attempts}-{worker.claim_tag}"  # unique per claim (see worker.pose_keys)
+        base = f"generations/{pose.generation_id}/{pose.id}/bg-{change.id}-{claim}"
         keys = {
             "image": f"{base}/image.png",
             "thumbnail": f"{base}/thumbnail.webp",
             "control_map": f"{base}/control.png",
             **{f"export:{name}": f"{base}/{name}" for name in processed.exports},
         }
-        written = await worker.store(keys, processed)
+        await worker.store(keys, processed, written)
         await _complete(
             worker,
             change,
@@ -80,6 +82,10 @@ async def run_change(worker: Worker, change: BackgroundChange) -> None:
             bool(processed.control_map_png),
             started,
         )
+    except asyncio.CancelledError:
+        # Shutdown: the change's lease is released next (outcomes.release); its files are no one's.
+        await worker.delete(written)
+        raise
     except EngineError as error:
         await worker.delete(written)
         await _failed(worker, change, error)

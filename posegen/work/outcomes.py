@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.credits.ledger import Refund
 from posegen.credits.service import Payment, pay_back, pay_back_many
+from posegen.db import after_commit
 from posegen.generation import events
 from posegen.generation.locks import lock_generation
 from posegen.generation.models import (
     TERMINAL_GENERATION,
+    BackgroundChange,
     GeneratedPose,
     Generation,
     GenerationStatus,
@@ -24,6 +26,7 @@ from posegen.generation.models import (
 )
 from posegen.generation.pricing import POSE_REFERENCE
 from posegen.kit.time import utcnow
+from posegen.observability.prometheus import PROCESS as METRICS
 
 REFERENCE = POSE_REFERENCE
 
@@ -104,6 +107,7 @@ async def complete(
     )
     if result.first() is None:
         return None
+    after_commit(session, lambda: METRICS.pose_finished(PoseStatus.COMPLETED.value))
     await events.append(
         session,
         pose.generation_id,
@@ -137,7 +141,73 @@ async def retry_later(
         )
         .returning(GeneratedPose.id)
     )
-    return result.first() is not None
+    if result.first() is None:
+        return False
+    after_commit(session, lambda: METRICS.pose_retries.labels(code).inc())
+    return True
+
+
+@dataclass(frozen=True)
+class Released:
+    """What a stopping worker handed back (`release`)."""
+
+    poses: int
+    changes: int
+
+
+async def release(session: AsyncSession, worker_id: str, now: datetime) -> Released:
+    """Hand back every pose and background change `worker_id` still leases, because it is shutting
+    down: queued again and available now, lease cleared, and the attempt not counted (attempts − 1),
+    since it was cut short by the worker, not by the work. Conditional on still holding the lease, so
+    a pose another worker took over (or that reached an outcome) is left alone. No events: nothing
+    ended, the work simply waits in the queue again.
+
+    LOCK ORDER (generation/locks.py): each generation, in id order, before its poses and changes.
+    Holding it also settles a cancel requested meanwhile: the released poses of a cancelled
+    generation are cancelled and refunded here rather than left for the reconciler.
+    """
+    pose_held = (GeneratedPose.lease_owner == worker_id) & (GeneratedPose.status == PoseStatus.RUNNING.value)
+    change_held = (BackgroundChange.lease_owner == worker_id) & (
+        BackgroundChange.status == PoseStatus.RUNNING.value
+    )
+    generation_ids = set(await session.scalars(select(GeneratedPose.generation_id).where(pose_held)))
+    generation_ids |= set(await session.scalars(select(BackgroundChange.generation_id).where(change_held)))
+    poses = changes = 0
+    for generation_id in sorted(generation_ids):
+        generation = await lock_generation(session, generation_id)
+        if generation is None:
+            continue  # deleted: its poses went with it
+        requeued = await session.execute(
+            update(GeneratedPose)
+            .where(pose_held, GeneratedPose.generation_id == generation_id)
+            .values(
+                status=PoseStatus.QUEUED.value,
+                lease_owner=None,
+                lease_expires_at=None,
+                available_at=now,
+                attempts=GeneratedPose.attempts - 1,
+            )
+            .returning(GeneratedPose.id)
+            .execution_options(synchronize_session=False)
+        )
+        poses += len(requeued.all())
+        handed_back = await session.execute(
+            update(BackgroundChange)
+            .where(change_held, BackgroundChange.generation_id == generation_id)
+            .values(
+                status=PoseStatus.QUEUED.value,
+                lease_owner=None,
+                lease_expires_at=None,
+                available_at=now,
+                attempts=BackgroundChange.attempts - 1,
+            )
+            .returning(BackgroundChange.id)
+            .execution_options(synchronize_session=False)
+        )
+        changes += len(handed_back.all())
+        if generation.cancel_requested:
+            await cancel_queued(session, generation)
+    return Released(poses, changes)
 
 
 async def end(
@@ -178,6 +248,7 @@ async def end(
     if row is None:
         return None
     cost, charge_round = int(row[0]), int(row[1])
+    after_commit(session, lambda: METRICS.pose_finished(status.value))
     await pay_back(
         session,
         user_id=pose.user_id,
@@ -316,6 +387,7 @@ async def cancel_queued(session: AsyncSession, generation: Generation) -> Finish
     canceled = sorted(result.all(), key=lambda row: row.variation_index)
     if not canceled:
         return None
+    after_commit(session, lambda: METRICS.pose_finished(PoseStatus.CANCELED.value, len(canceled)))
     await pay_back_many(
         session,
         user_id=generation.user_id,

@@ -5,19 +5,25 @@ render with the lease renewed in the background, post-process in a thread,
 write files under keys derived from the pose and attempt, then one commit
 that is conditional on still holding the lease. A worker that lost its lease
 drops its result and deletes the files it wrote, so no pose completes twice.
+
+Shutdown (`stop` set, e.g. on SIGTERM): no slot claims again; running poses get
+`work.shutdown_grace_seconds` to finish; then their renders are cancelled, the
+files they wrote deleted, and their leases released (`outcomes.release`), so
+another worker takes them at once with the attempt not counted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from enum import Enum
-from typing import cast
+from typing import TypeVar, cast
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +46,7 @@ from posegen.imaging.backgrounds import parse_hex_color
 from posegen.imaging.budget import decode_rgb, shared_budget
 from posegen.kit.ids import new_id
 from posegen.kit.time import utcnow
+from posegen.observability.prometheus import PROCESS as METRICS
 from posegen.projects.models import Project, Upload
 from posegen.storage.base import Storage
 from posegen.work import outcomes, queue
@@ -49,6 +56,8 @@ from posegen.work.reconciler import reconcile
 from posegen.work.retry import delay_seconds
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
 
 HEARTBEAT_SECONDS = 5.0
 # How often a running pose looks for a cancel of its generation (its checkpoint).
@@ -70,8 +79,11 @@ class Canceled(Exception):
     """The generation was cancelled while this pose was running."""
 
 
-def pose_keys(pose: GeneratedPose, formats: list[str]) -> dict[str, str]:
-    base = f"generations/{pose.generation_id}/{pose.id}/a{pose.attempts}"
+def pose_keys(pose: GeneratedPose, formats: list[str], claim: str) -> dict[str, str]:
+    """Where one claim of a pose writes its files. `claim` tells apart claims with the same attempt
+    number: a released pose is claimed again without its attempt counted, and the stopping worker's
+    files must never share a key with its successor's."""
+    base = f"generations/{pose.generation_id}/{pose.id}/a{pose.attempts}-{claim}"
     keys = {
         "image": f"{base}/image.png",
         "thumbnail": f"{base}/thumbnail.webp",
@@ -79,6 +91,20 @@ def pose_keys(pose: GeneratedPose, formats: list[str]) -> dict[str, str]:
     }
     keys.update({f"export:{key}": f"{base}/{key}" for key in formats if key != "original"})
     return keys
+
+
+async def uninterrupted(work: Awaitable[T]) -> T:
+    """Await `work` to its end even if the caller is cancelled meanwhile. A completion's commit
+    decides whether the files just written are kept, so a shutdown must not leave its outcome
+    unknown; the cancel only asked the pose to stop, which it does right after."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None:
+            current.uncancel()
+        return await task
 
 
 class Worker:
@@ -97,6 +123,8 @@ class Worker:
         self.engines = engines
         self.settings = settings
         self.id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{new_id()[-6:]}"
+        # A short, key-safe tag of this worker's claims (see `pose_keys`).
+        self.claim_tag = hashlib.sha256(self.id.encode()).hexdigest()[:8]
         self.wake = asyncio.Event()
         self.busy = 0
         self._finishing: set[asyncio.Task[None]] = set()
@@ -106,20 +134,61 @@ class Worker:
     # -- the loop --------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Work until `stop` is set; in-flight poses finish (or lose their lease) first."""
+        """Work until `stop` is set, then drain: running poses get the shutdown grace to finish and
+        the rest are handed back to the queue (`drain`)."""
         work = self.settings.work
         log.info("worker_started", worker_id=self.id, concurrency=work.concurrency)
-        tasks = [asyncio.create_task(self._slot(stop)) for _ in range(work.concurrency)]
-        tasks.append(asyncio.create_task(self._every(stop, HEARTBEAT_SECONDS, self._heartbeat)))
-        tasks.append(asyncio.create_task(self._every(stop, work.reconcile_interval_seconds, self._reconcile)))
+        slots = [asyncio.create_task(self._slot(stop)) for _ in range(work.concurrency)]
+        chores = [
+            asyncio.create_task(self._every(stop, HEARTBEAT_SECONDS, self._heartbeat)),
+            asyncio.create_task(self._every(stop, work.reconcile_interval_seconds, self._reconcile)),
+        ]
         try:
-            await asyncio.gather(*tasks)
-            if self._finishing:
-                await asyncio.wait(set(self._finishing))
+            await stop.wait()
+            await self.drain(slots, work.shutdown_grace_seconds)
         finally:
-            for task in tasks:
+            for task in (*slots, *chores):
                 task.cancel()
             log.info("worker_stopped", worker_id=self.id)
+
+    async def drain(self, slots: list[asyncio.Task[None]], grace_seconds: float) -> None:
+        """Shutdown: the slots claim nothing more (they see `stop`); what is running gets
+        `grace_seconds` to reach its outcome. Then the renders still going are cancelled (a
+        finisher already committing ends its commit first), the files they wrote deleted, and only
+        after that, so no file of this worker can land under a successor's, every lease this
+        worker still holds is released in one unit of work."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_seconds
+        while pending := self._in_flight(slots):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            await asyncio.wait(pending, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+        cut_short = self._in_flight(slots)
+        for task in cut_short:
+            task.cancel()
+        await asyncio.gather(*cut_short, return_exceptions=True)
+        try:
+            released = await self.db.run(self._release)
+        except Exception:
+            # The leases run out and the reconciler takes the work back (the attempt counted then).
+            log.exception("release_failed", worker_id=self.id)
+            return
+        log.info(
+            "worker_drained",
+            worker_id=self.id,
+            cut_short=len(cut_short),
+            released_poses=released.poses,
+            released_changes=released.changes,
+        )
+
+    def _in_flight(self, slots: list[asyncio.Task[None]]) -> set[asyncio.Task[None]]:
+        return {task for task in (*slots, *self._finishing) if not task.done()}
+
+    async def _release(self, session: AsyncSession) -> outcomes.Released:
+        released = await outcomes.release(session, self.id, utcnow())
+        self.notify(session)  # a cancelled generation's released poses were cancelled: events
+        return released
 
     async def _every(self, stop: asyncio.Event, seconds: float, job: Callable[[], Awaitable[object]]) -> None:
         while not stop.is_set():
@@ -186,7 +255,14 @@ class Worker:
                 await outcomes.mark_started(session, pose.generation_id, pose.user_id)
             return pose
 
-        return await self.db.run(unit)
+        started = time.perf_counter()
+        pose = await self.db.run(unit)
+        METRICS.claims.labels("claimed" if pose is not None else "empty").observe(
+            time.perf_counter() - started
+        )
+        if pose is not None and pose.attempts == 1:
+            METRICS.queue_wait.observe(max(0.0, (utcnow() - pose.created_at).total_seconds()))
+        return pose
 
     async def claim_background(self) -> BackgroundChange | None:
         engines, lease = self.available_engines(), self.settings.work.lease_seconds
@@ -212,7 +288,11 @@ class Worker:
                 await self._settle(pose, error, [])
                 return
             raise
-        await self._finishers.acquire()
+        try:
+            await self._finishers.acquire()
+        except BaseException:
+            renewer.cancel()  # shutdown: the lease is released, not renewed
+            raise
         task = asyncio.create_task(self._finish(pose, generation, result, renewer, started))
         self._finishing.add(task)
         task.add_done_callback(self._finished)
@@ -222,6 +302,7 @@ class Worker:
     ) -> RenderResult:
         """The engine's render, abandoned as soon as the renewer reports the lease lost or the
         generation cancelled, so a cancel stops running poses within a checkpoint, not a render."""
+        started = time.perf_counter()
         render = asyncio.create_task(self.engines[pose.engine].render(request))
         try:
             await asyncio.wait({render, renewer}, return_when=asyncio.FIRST_COMPLETED)
@@ -229,6 +310,8 @@ class Worker:
             render.cancel()
             raise
         if render.done():
+            outcome = "ok" if render.exception() is None else "error"
+            METRICS.engine_latency.labels(pose.engine, outcome).observe(time.perf_counter() - started)
             return render.result()
         render.cancel()
         with contextlib.suppress(BaseException):
@@ -252,13 +335,18 @@ class Worker:
             processed = await run_in_threadpool(
                 process, result.image, result.pixel_points, list(generation.export_formats)
             )
-            keys = pose_keys(pose, list(generation.export_formats))
-            written = await self.store(keys, processed)
+            keys = pose_keys(pose, list(generation.export_formats), self.claim_tag)
+            await self.store(keys, processed, written)
             if renewer.done():
                 raise Canceled if renewer.result() is Checkpoint.CANCELED else LeaseLost
-            if not await self._complete(pose, generation, keys, processed, started):
+            if not await uninterrupted(self._complete(pose, generation, keys, processed, started)):
                 # Cancelled meanwhile: the pose was cancelled and refunded instead of completed.
                 await self.delete(written)
+        except asyncio.CancelledError:
+            # Shutdown cut the pose short before its commit; its lease is released next, so these
+            # files belong to no outcome.
+            await self.delete(written)
+            raise
         except Exception as error:
             await self._settle(pose, error, written)
         finally:
@@ -362,7 +450,9 @@ class Worker:
             return BackgroundSpec("ai_generate", prompt=prompt)
         return None
 
-    async def store(self, keys: dict[str, str], processed: Processed) -> list[str]:
+    async def store(self, keys: dict[str, str], processed: Processed, written: list[str]) -> None:
+        """Write the files, adding each key to `written` as soon as it is stored, so a caller cut
+        short midway knows what to delete."""
         files: list[tuple[str, bytes, str]] = [
             (keys["image"], processed.image_png, "image/png"),
             (keys["thumbnail"], processed.thumbnail_webp, "image/webp"),
@@ -370,11 +460,9 @@ class Worker:
         if processed.control_map_png is not None:
             files.append((keys["control_map"], processed.control_map_png, "image/png"))
         files += [(keys[f"export:{name}"], data, "") for name, data in processed.exports.items()]
-        written: list[str] = []
         for key, data, content_type in files:
             await self.storage.put(key, data, content_type or None)
             written.append(key)
-        return written
 
     async def delete(self, keys: list[str]) -> None:
         for key in keys:
@@ -428,6 +516,7 @@ class Worker:
 
     async def _failed(self, pose: GeneratedPose, error: EngineError) -> None:
         log.info("pose_attempt_failed", pose_id=pose.id, code=error.code.value, retryable=error.retryable)
+        METRICS.engine_errors.labels(pose.engine, error.code.value).inc()
         await self.db.run(lambda session: self._record_failure(session, pose, error))
 
     async def _record_failure(self, session: AsyncSession, pose: GeneratedPose, error: EngineError) -> None:

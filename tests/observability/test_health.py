@@ -20,9 +20,10 @@ async def test_healthy_with_database(client: httpx.AsyncClient, db: Database) ->
     body = response.json()
     assert body["status"] == "healthy"
     assert body["checks"]["database"]["status"] == "ok"
-    assert set(body["checks"]) == {"database", "redis", "storage", "engines", "queue"}
+    assert set(body["checks"]) == {"database", "redis", "storage", "engines", "queue", "work"}
     assert body["checks"]["redis"]["status"] == "not_configured"
-    for name in ("storage", "engines", "queue"):
+    assert body["alerts"] == []
+    for name in ("storage", "engines", "queue", "work"):
         assert body["checks"][name]["status"] == "ok", body
     assert body["checks"]["queue"]["message"] == "depth 0, oldest 0 s"
     assert body["version"]

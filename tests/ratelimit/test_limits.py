@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from posegen.db import Database
 from posegen.generation.models import Generation
+from posegen.observability.prometheus import PROCESS
 from posegen.projects.models import Project
 from tests.credits.helpers import balance_of
 from tests.fixtures.app import bearer, token_for
@@ -41,6 +42,11 @@ async def generations_of(db: Database, user_id: str) -> int:
             select(func.count()).select_from(Generation).where(Generation.user_id == user_id)
         )
     return int(count or 0)
+
+
+def refused_writes() -> float:
+    value = PROCESS.registry.get_sample_value("posegen_rate_limited_total", {"limit": "writes"})
+    return value or 0.0
 
 
 def assert_rate_headers(response: httpx.Response, limit: int, remaining: int) -> None:
@@ -147,6 +153,7 @@ async def test_writes_per_minute_per_user(
     async with serving(settings) as (app, [client]):
         refusals: list[str] = []  # what a metrics counter hooks into
         app.state.limiter.rejection_hooks.append(refusals.append)
+        counted_before = refused_writes()
         for left in (2, 1, 0):
             created = await client.post(
                 f"{P}/projects", json={"projectName": f"P{left}"}, headers=alice_headers
@@ -160,6 +167,7 @@ async def test_writes_per_minute_per_user(
         project_id = created.json()["project"]["id"]
         assert (await client.delete(f"{P}/projects/{project_id}", headers=alice_headers)).status_code == 429
         assert refusals == ["writes", "writes"]
+        assert refused_writes() == counted_before + 2  # posegen_rate_limited_total{limit="writes"}
         async with db.session(write=False) as session:
             assert (
                 await session.scalar(

@@ -495,7 +495,9 @@ async def submit_gallery(
     """Submit one gallery generation in its own transaction, as `POST /generate` does; its id."""
     body = gallery_request(project, pose_ids, batch_size)
     async with db.session() as session:
-        accepted = await service.submit(session, settings, engines, user, body, None, wake)
+        accepted = await service.submit(
+            session, settings, engines, user, body, None, wake, service.no_rate_limit
+        )
     return accepted.generation_id
 
 

@@ -433,6 +433,8 @@ async def measure(
         POSEGEN_REDIS_URL=str(settings.redis.url),
         POSEGEN_REDIS_CHANNEL=settings.redis.channel,
         POSEGEN_REALTIME_QUEUE_SIZE=str(QUEUE_SIZE),
+        # Up to all 1,000 sockets may belong to one user (--users 1): the cap must not refuse them.
+        POSEGEN_LIMITS_WEBSOCKETS_PER_USER=str(SOCKETS),
     )
     redis_clients: dict[str, int] = {"before_api": await client_count(admin)}
     api_redis: dict[str, int] = {}

@@ -38,6 +38,8 @@ from posegen.observability.text_guard import refuse_control_characters
 from posegen.openapi import install_openapi
 from posegen.projects.endpoints import router as projects_router
 from posegen.projects.endpoints import uploads_router
+from posegen.ratelimit.factory import Rules, create_limiter
+from posegen.ratelimit.http import RateLimitHeadersMiddleware
 from posegen.realtime.bus import create_bus
 from posegen.realtime.sse import router as sse_router
 from posegen.realtime.websocket import router as ws_router
@@ -114,6 +116,10 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
         app.state.storage = create_storage(settings)
         app.state.engines = EngineRegistry.from_settings(settings)
         app.state.bus = create_bus(settings, app.state.db)
+        app.state.limiter = create_limiter(settings)
+        # Every refusal (429, or a WebSocket closed with 4429) is counted, by limit name.
+        app.state.limiter.rejection_hooks.append(prometheus.count_rate_limited)
+        app.state.rate_rules = Rules.from_settings(settings)
         app.state.db.event_sink = app.state.bus.publish
         app.state.sockets = set()
         app.state.monitor = Monitor(settings.monitoring)
@@ -158,6 +164,7 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
                 except TimeoutError:
                     log.warning("worker_stop_timeout")
             await app.state.bus.stop()
+            await app.state.limiter.aclose()
             await app.state.engines.aclose()
             await app.state.storage.aclose()
             await app.state.db.dispose()
@@ -186,8 +193,15 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
         allow_origins=settings.allowed_origins,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
-        expose_headers=["X-Request-ID", "Retry-After"],
+        expose_headers=[
+            "X-Request-ID",
+            "Retry-After",
+            "X-RateLimit-Limit",
+            "X-RateLimit-Remaining",
+            "X-RateLimit-Reset",
+        ],
     )
+    app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit_for=body_limit_for(settings))
     # Added last, so they are outermost: they see every response and every unhandled error.
     app.add_middleware(RequestContextMiddleware, observe=prometheus.PROCESS.observe_request)

@@ -8,6 +8,7 @@ sets `bootstrap.admin_email`. Group names therefore never contain `_`.
 from __future__ import annotations
 
 from enum import StrEnum
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Literal, Self
 
@@ -267,7 +268,10 @@ class CreditsSettings(BaseModel):
 class RedisSettings(BaseModel):
     url: str | None = Field(
         None,
-        description="Redis URL for cross-process events (scaled profile); empty keeps events in-process.",
+        description=(
+            "Redis URL for cross-process events and shared rate-limit counters (scaled profile); "
+            "empty keeps both in-process."
+        ),
     )
     channel: str = Field("posegen:events", description="Pub/sub channel that carries generation events.")
 
@@ -288,6 +292,64 @@ class RealtimeSettings(BaseModel):
         le=30,
         description="How often events are read from the database while Redis is unreachable.",
     )
+
+
+class LimitSettings(BaseModel):
+    poses_per_hour: int = Field(
+        500,
+        ge=1,
+        le=100_000_000,
+        description=(
+            "Poses a user may submit per window (`poses_window_seconds`), weighted by each request's "
+            "pose count; only accepted submissions count."
+        ),
+    )
+    poses_window_seconds: int = Field(
+        3600, ge=1, le=86_400, description="Window of `poses_per_hour` in seconds (tests shorten it)."
+    )
+    writes_per_minute: int = Field(
+        60,
+        ge=1,
+        le=100_000_000,
+        description="POST/PUT/PATCH/DELETE requests an authenticated user may make per write window.",
+    )
+    writes_window_seconds: int = Field(
+        60, ge=1, le=86_400, description="Window of `writes_per_minute` in seconds (tests shorten it)."
+    )
+    auth_per_minute: int = Field(
+        10,
+        ge=1,
+        le=100_000_000,
+        description="Login and register attempts per client IP address per auth window.",
+    )
+    auth_window_seconds: int = Field(
+        60, ge=1, le=86_400, description="Window of `auth_per_minute` in seconds (tests shorten it)."
+    )
+    websockets_per_user: int = Field(
+        10,
+        ge=1,
+        le=100_000,
+        description="Concurrent WebSocket connections per user; one more is closed with 4429 after auth.",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Addresses or CIDR blocks of reverse proxies (JSON list). Only a request from one of them "
+            "has its client address read from `X-Forwarded-For` (the rightmost untrusted entry); "
+            "otherwise the socket's peer address counts."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _proxies_parse(self) -> Self:
+        for entry in self.trusted_proxies:
+            try:
+                ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"POSEGEN_LIMITS_TRUSTED_PROXIES: {entry!r} is not an address or CIDR"
+                ) from exc
+        return self
 
 
 class MetricsSettings(BaseModel):
@@ -417,7 +479,10 @@ class Settings(BaseSettings):
     engines: EngineSettings = Field(default_factory=EngineSettings, description="Image engines.")
     work: WorkSettings = Field(default_factory=WorkSettings, description="Work queue and workers.")
     credits: CreditsSettings = Field(default_factory=CreditsSettings, description="Credits.")
-    redis: RedisSettings = Field(default_factory=RedisSettings, description="Redis (cross-process events).")
+    redis: RedisSettings = Field(
+        default_factory=RedisSettings, description="Redis (cross-process events and rate-limit counters)."
+    )
+    limits: LimitSettings = Field(default_factory=LimitSettings, description="Rate limits.")
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings, description="Live updates.")
     log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
     metrics: MetricsSettings = Field(

@@ -28,6 +28,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from posegen.auth.dependencies import current_user, require_admin
 from posegen.db import get_session
 from posegen.kit.schemas import Schema
+from posegen.ratelimit.http import WRITE_METHODS, limit_auth_attempts, pose_budget
 
 # What each status means in this API (API.md's code table).
 ERROR_DESCRIPTIONS: dict[int, str] = {
@@ -51,6 +52,8 @@ DEPENDENCY_STATUSES: dict[Callable[..., Any], tuple[int, ...]] = {
     current_user: (401,),
     require_admin: (403,),
     get_session: (503,),
+    limit_auth_attempts: (429,),
+    pose_budget: (429,),
 }
 
 
@@ -144,13 +147,16 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         declared = (context.responses or {}).items()
         own = {int(status): spec for status, spec in declared if str(status).isdigit()}
         statuses = derived_statuses(context.dependant) | {status for status in own if status >= 400}
+        signed_in = any(part.call is current_user for part in _dependants(context.dependant))
         for method in context.methods or ():
             operation = path_item.get(method.lower())
             if operation is None:
                 continue
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
-            for status in sorted(statuses):
+            # Every write of a signed-in user counts against the writes limit.
+            limited = {429} if signed_in and method in WRITE_METHODS else set()
+            for status in sorted(statuses | limited):
                 spec = own.get(status, {})
                 if "model" in spec or "content" in spec:
                     continue  # the route documents its own body for this status (e.g. health's 503)

@@ -20,6 +20,7 @@ from posegen.auth.passwords import Passwords
 from posegen.auth.tokens import TokenService
 from posegen.db import Session
 from posegen.errors import Forbidden, Unauthorized
+from posegen.ratelimit.http import count_write
 
 # The OpenAPI security scheme of every route that needs an account: any route depending on
 # `current_user` declares it (so /docs can send a token), and a public route declares none.
@@ -57,7 +58,7 @@ PasswordHasher = Annotated[Passwords, Depends(password_service)]
 
 
 async def current_user(
-    session: Session, tokens: Tokens, token: Annotated[str, Depends(bearer_token)]
+    request: Request, session: Session, tokens: Tokens, token: Annotated[str, Depends(bearer_token)]
 ) -> User:
     claims = tokens.verify(token)
     user = await repository.get(session, claims.user_id)
@@ -66,6 +67,8 @@ async def current_user(
     if not user.is_active:
         raise Unauthorized("Account disabled")
     structlog.contextvars.bind_contextvars(user_id=user.id)
+    # Every write of an authenticated user passes here once the user is known: the writes limit.
+    await count_write(request, user.id)
     return user
 
 

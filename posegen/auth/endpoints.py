@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from posegen.auth import service
 from posegen.auth.dependencies import CurrentUser, PasswordHasher, Tokens
 from posegen.auth.schemas import LoginRequest, MeOut, RegisterRequest, SessionOut, UserOut
 from posegen.db import DatabaseDep, Session, UnitOfWorkRoute
 from posegen.openapi import errors
+from posegen.ratelimit.http import limit_auth_attempts
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], route_class=UnitOfWorkRoute)
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, responses=errors(409))
+# Attempts per client address, counted before anything else happens (429 when over).
+AUTH_ATTEMPT = [Depends(limit_auth_attempts)]
+
+
+@router.post(
+    "/register", status_code=status.HTTP_201_CREATED, dependencies=AUTH_ATTEMPT, responses=errors(409)
+)
 async def register(
     body: RegisterRequest, request: Request, session: Session, passwords: PasswordHasher, tokens: Tokens
 ) -> SessionOut:
@@ -31,7 +38,7 @@ async def register(
     return SessionOut(user=UserOut.model_validate(user), token=issued.token, expires_at=issued.expires_at)
 
 
-@router.post("/login", responses=errors(401, 403))
+@router.post("/login", dependencies=AUTH_ATTEMPT, responses=errors(401, 403))
 async def login(body: LoginRequest, db: DatabaseDep, passwords: PasswordHasher, tokens: Tokens) -> SessionOut:
     """Exchange email and password for a token. Unknown email and wrong password answer alike."""
     # Argon2 runs with no transaction open and a refused login writes nothing: the account is

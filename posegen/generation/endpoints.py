@@ -36,6 +36,7 @@ from posegen.kit.schemas import Schema
 from posegen.kit.tasks import background
 from posegen.kit.text import LINE
 from posegen.openapi import binary_body, errors
+from posegen.ratelimit.http import PoseBudgetDep
 from posegen.storage.endpoints import StorageDep
 from posegen.work.queue import queue_position
 
@@ -70,6 +71,7 @@ def _wake(request: Request) -> None:
 
 @router.post("/generate", status_code=status.HTTP_202_ACCEPTED, responses=errors(402, 403, 404, 409))
 async def generate(
+    budget: PoseBudgetDep,  # first, so it closes after the session (see ratelimit/http.py)
     body: GenerateRequest,
     request: Request,
     user: CurrentUser,
@@ -79,9 +81,10 @@ async def generate(
     idempotency_key: IdempotencyKey = None,
 ) -> GenerateAccepted:
     """Charge for and queue every pose variation. Repeating an Idempotency-Key with the same body
-    returns the first answer without a new charge; with another body it is 409."""
+    returns the first answer without a new charge; with another body it is 409. The poses count
+    against the caller's poses-per-hour limit (429 `RATE_LIMITED` when they do not fit)."""
     return await service.submit(
-        session, settings, engines.get, user, body, idempotency_key, lambda: _wake(request)
+        session, settings, engines.get, user, body, idempotency_key, lambda: _wake(request), budget.reserve
     )
 
 

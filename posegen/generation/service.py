@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -139,6 +139,11 @@ async def _estimate(session: AsyncSession, settings: Settings, waiting: int) -> 
     return waiting * per_pose / settings.work.concurrency
 
 
+async def no_rate_limit(user_id: str, poses: int) -> None:
+    """`reserve` for submissions that are no user's HTTP request (benchmarks drive the service
+    directly): nothing is counted."""
+
+
 async def submit(
     session: AsyncSession,
     settings: Settings,
@@ -147,8 +152,12 @@ async def submit(
     body: GenerateRequest,
     idempotency_key: str | None,
     wake: Callable[[], None],
+    reserve: Callable[[str, int], Awaitable[None]],
 ) -> GenerateAccepted:
-    """Charge and enqueue a generation; a repeated Idempotency-Key replays the first answer."""
+    """Charge and enqueue a generation; a repeated Idempotency-Key replays the first answer.
+
+    `reserve(user_id, poses)` takes the poses from the caller's rate limit (or refuses with 429)
+    once the request is known to be valid and before anything is charged; a replay takes nothing."""
     digest = request_hash(body)
     if idempotency_key is not None:
         # Repeats of one key queue here, before any row lock (see LOCK ORDER in manage.py), and
@@ -185,6 +194,7 @@ async def submit(
             f"Premium poses need an active unlimited tier: {wording.listing(names)}",
             details={"premiumPoseIds": sorted(premium), "premiumPoseNames": names},
         )
+    await reserve(user.id, len(planned))
 
     per_pose = pose_cost(settings.pricing, body.quality, body.use_background_changer)
     generation = Generation(

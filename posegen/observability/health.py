@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Literal
 
@@ -96,12 +97,21 @@ async def _storage(request: Request) -> Check:
     return Check(status="ok", latency_ms=round((time.perf_counter() - started) * 1000, 2))
 
 
-def _redis(request: Request) -> Check:
+async def _redis(request: Request) -> Check:
     if not request.app.state.settings.redis.url:
         return Check(status="not_configured")
-    if request.app.state.bus.degraded:
-        # Events still flow (read from the database), so this degrades, never downs, the service.
-        return Check(status="degraded", message="redis unreachable: events read from the database")
+    limiter = request.app.state.limiter
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            await limiter.probe()  # a ping: the limiter's state is current even without traffic
+    # Events still flow (read from the database) and limits still hold (per process), so Redis
+    # being away degrades, never downs, the service.
+    lost = [
+        *(["events read from the database"] if request.app.state.bus.degraded else []),
+        *(["rate limits counted per process"] if limiter.degraded else []),
+    ]
+    if lost:
+        return Check(status="degraded", message="redis unreachable: " + "; ".join(lost))
     return Check(status="ok")
 
 
@@ -143,7 +153,7 @@ async def health(request: Request) -> JSONResponse:
     evaluation = await monitor.evaluate(database_of(request))
     checks = HealthChecks(
         database=await _database(request),
-        redis=_redis(request),
+        redis=await _redis(request),
         storage=await _storage(request),
         engines=_engines(request),
         queue=await _queue(request, evaluation),

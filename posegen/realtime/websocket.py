@@ -6,7 +6,9 @@ refused unread (4401); the first message, within the auth timeout, is
 of active generations, and events — all of the user's, or replayed from
 `afterSeq` for a generation on `subscribe`. A client that cannot keep up is
 closed with 4008 and resumes with `afterSeq`; an expired token ends the
-connection with 4401; shutdown closes with 1001.
+connection with 4401; shutdown closes with 1001. A user already holding
+`POSEGEN_LIMITS_WEBSOCKETS_PER_USER` connections has the next one closed with
+4429 right after its auth message.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from posegen.auth.tokens import TokenService
 from posegen.errors import Unauthorized
 from posegen.generation.models import Generation, GenerationStatus
 from posegen.kit.time import isoformat_z, utcnow
+from posegen.ratelimit.factory import WEBSOCKETS
 from posegen.realtime.fanout import Listener
 from posegen.realtime.sequencer import Sequencer
 
@@ -35,6 +38,7 @@ router = APIRouter()
 POLICY_VIOLATION = 4403
 UNAUTHORIZED = 4401
 TOO_SLOW = 4008
+TOO_MANY_CONNECTIONS = 4429  # 4000 + HTTP 429
 GOING_AWAY = 1001
 SUBSCRIBE_GRACE_SECONDS = 0.5
 
@@ -150,6 +154,12 @@ async def events_socket(websocket: WebSocket) -> None:
         await websocket.close(code=UNAUTHORIZED, reason="authentication failed")
         return
     user_id, expires_at = identity
+    slot = await websocket.app.state.limiter.acquire_slot(
+        WEBSOCKETS, user_id, settings.limits.websockets_per_user
+    )
+    if slot is None:
+        await websocket.close(code=TOO_MANY_CONNECTIONS, reason="too many connections for this user")
+        return
     bus = websocket.app.state.bus
     sequencer = Sequencer(websocket.app.state.db, websocket.app.state.storage, utcnow())
     listener = Listener(user_id, settings.realtime.queue_size)
@@ -212,6 +222,7 @@ async def events_socket(websocket: WebSocket) -> None:
         websocket.app.state.sockets.discard(listener)
         with contextlib.suppress(asyncio.CancelledError):
             await reader
+        await slot.release()
 
 
 async def _send_all(websocket: WebSocket, items: list[dict[str, Any]]) -> None:

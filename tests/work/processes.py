@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.fixtures.app import TEST_SECRET
+from tests.fixtures.app import HIGH_LIMITS, TEST_SECRET
 
 
 def free_port() -> int:
@@ -33,6 +33,7 @@ def process_env(database_url: str, data_dir: Path, **settings: str) -> dict[str,
         POSEGEN_AUTH_JWT_SECRET=TEST_SECRET,
         POSEGEN_LOG_LEVEL="WARNING",
     )
+    env.update({f"POSEGEN_LIMITS_{name.upper()}": str(value) for name, value in HIGH_LIMITS.items()})
     env.update(settings)
     return env
 

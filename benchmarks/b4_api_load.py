@@ -75,6 +75,19 @@ def summary(latencies: list[float]) -> dict[str, Any]:
     }
 
 
+def start_server(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """`posegen serve --no-worker` with `env`, its output in `log_path`."""
+    with log_path.open("wb") as log:
+        # Fixed arguments, no shell: the project's own command.
+        return subprocess.Popen(  # noqa: S603
+            [str(Path(sys.executable).parent / "posegen"), "serve", "--no-worker"],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
 async def wait_healthy(client: httpx.AsyncClient, process: subprocess.Popen[bytes], within: float) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
@@ -105,16 +118,7 @@ async def load(url: str, scratch: Path, clients: int, per_client: int) -> dict[s
         "POSEGEN_LIMITS_WRITES_PER_MINUTE": RAISED_LIMIT,
         "POSEGEN_LIMITS_AUTH_PER_MINUTE": RAISED_LIMIT,
     }
-    log_path = scratch / "serve.log"
-    with log_path.open("wb") as log:
-        # Fixed arguments, no shell: the project's own command.
-        server = subprocess.Popen(  # noqa: S603
-            [str(Path(sys.executable).parent / "posegen"), "serve", "--no-worker"],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    server = start_server(env, scratch / "serve.log")
     base = f"http://127.0.0.1:{port}"
     limits = httpx.Limits(max_connections=clients + 1, max_keepalive_connections=clients + 1)
     try:

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -20,7 +15,7 @@ from posegen.db import Database
 from tests.fixtures.app import make_settings, token_for
 from tests.fixtures.factories import create_user
 from tests.realtime.live import receive
-from tests.work.processes import free_port, process_env
+from tests.work.processes import api_server, free_port, process_env
 
 P = "/api/apps/pose-generator"
 
@@ -49,32 +44,6 @@ def test_an_explicit_allow_list_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings().allowed_origins == ["https://app.example.com"]
 
 
-@contextmanager
-def served(env: dict[str, str], port: int) -> Iterator[str]:
-    """`posegen serve --port PORT` (no worker), once it answers."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "posegen", "serve", "--port", str(port), "--no-worker"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}{P}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 async def close_code(url: str, origin: str) -> int | None:
     try:
         async with connect(url, additional_headers={"Origin": origin}) as ws:
@@ -92,7 +61,7 @@ async def test_a_browser_on_the_real_port_is_let_in_under_every_loopback_name(
     user = await create_user(db)
     token = token_for(make_settings(database_url, data_dir), user)
     port = free_port()  # not 8000: the old fixed list named only 8000
-    with served(process_env(database_url, data_dir), port) as url:
+    with api_server(process_env(database_url, data_dir), port, within=30) as (url, _pid):
         async with httpx.AsyncClient(base_url=url) as http:
             ws_url = f"ws://127.0.0.1:{port}{P}/ws"
             for origin in (f"http://localhost:{port}", f"http://127.0.0.1:{port}", f"http://[::1]:{port}"):

@@ -7,13 +7,9 @@ import hashlib
 import io
 import os
 import struct
-import subprocess
-import sys
 import threading
 import time
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +30,7 @@ from posegen.projects.sanitize import clean_image, inspect_image
 from posegen.projects.uploads import get_owned_upload
 from tests.fixtures.app import bearer, make_settings, token_for
 from tests.fixtures.factories import create_project, create_user
-from tests.work.processes import free_port, process_env
+from tests.work.processes import api_server, process_env
 
 P = "/api/apps/pose-generator"
 
@@ -549,38 +545,6 @@ class RssSampler(threading.Thread):
             time.sleep(0.005)
 
 
-@contextmanager
-def serve(env: dict[str, str]) -> Iterator[tuple[str, int]]:
-    """`posegen serve --no-worker` on a free port: its base URL and pid once it answers."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "posegen", "serve", "--port", str(port), "--no-worker"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}{P}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, "the server exited"
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
-        yield url, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @pytest.mark.slow
 async def test_eight_concurrent_40_megapixel_uploads_stay_under_1_gib_of_server_memory(
     db: Database, database_url: str, data_dir: Path, settings: Settings, caller: Caller
@@ -590,7 +554,7 @@ async def test_eight_concurrent_40_megapixel_uploads_stay_under_1_gib_of_server_
     big = striped_png(6300)
     assert len(big) < 200_000
     assert settings.server.max_upload_pixels > 6300 * 6300  # 39.7 MP: accepted by the limits
-    with serve(process_env(database_url, data_dir)) as (url, pid):
+    with api_server(process_env(database_url, data_dir)) as (url, pid):
         timeout = httpx.Timeout(120, connect=10)
         async with httpx.AsyncClient(base_url=url, timeout=timeout) as client:
             warm = await upload(client, caller, encode(gradient(32, 32), "PNG"))

@@ -65,9 +65,10 @@ def worker_process(
 
 
 @contextmanager
-def api_process(env: dict[str, str]) -> Iterator[str]:
-    """`posegen serve --no-worker` on a free port; its base URL once it answers."""
-    port = free_port()
+def api_server(env: dict[str, str], port: int | None = None, within: float = 60) -> Iterator[tuple[str, int]]:
+    """`posegen serve --no-worker` on `port` (a free one when None): its base URL and pid once it
+    answers `/health`; terminated (then killed) after the block."""
+    port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "posegen", "serve", "--port", str(port), "--no-worker"],
         env=env,
@@ -76,7 +77,7 @@ def api_process(env: dict[str, str]) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + within
         while True:
             try:
                 if httpx.get(f"{url}/api/apps/pose-generator/health", timeout=1).status_code == 200:
@@ -86,7 +87,7 @@ def api_process(env: dict[str, str]) -> Iterator[str]:
             assert process.poll() is None, "the API process exited"
             assert time.monotonic() < deadline, "the API process did not start"
             time.sleep(0.2)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         try:
@@ -94,3 +95,10 @@ def api_process(env: dict[str, str]) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def api_process(env: dict[str, str]) -> Iterator[str]:
+    """`posegen serve --no-worker` on a free port; its base URL once it answers."""
+    with api_server(env) as (url, _pid):
+        yield url

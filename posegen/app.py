@@ -45,6 +45,8 @@ from posegen.realtime.sse import router as sse_router
 from posegen.realtime.websocket import router as ws_router
 from posegen.storage.endpoints import router as files_router
 from posegen.storage.factory import create_storage, url_signer
+from posegen.web.assets import router as assets_router
+from posegen.web.pages import install_pages
 from posegen.work.admin import router as work_admin_router
 from posegen.work.worker import Worker
 
@@ -226,5 +228,8 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
     app.include_router(pose_generator)
     # Prometheus, outside the app prefix and behind its own bearer token.
     app.include_router(prometheus.router)
+    # The web app: pages at `/…` and their assets under `/static/<version>/`.
+    app.include_router(assets_router)
+    install_pages(app)
     install_openapi(app)
     return app

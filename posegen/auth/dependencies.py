@@ -1,7 +1,8 @@
 """Who is calling: `CurrentUser` for any account, `require_admin` for admin routers.
 
-The token comes from the `Authorization: Bearer` header only; a token in the
-query string is never looked at. The user, and so the role, is read from the
+The token comes from the `Authorization: Bearer` header or, for the web app,
+from the `HttpOnly` session cookie (with a CSRF token on writes; see
+auth/session.py); a token in the query string is never looked at. The user, and so the role, is read from the
 database on every request, so a demotion or a disabled account takes effect at
 once.
 """
@@ -15,6 +16,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from posegen.auth import repository
+from posegen.auth import session as web_session
 from posegen.auth.models import User
 from posegen.auth.passwords import Passwords
 from posegen.auth.tokens import TokenService
@@ -33,18 +35,29 @@ bearer_scheme = HTTPBearer(
 )
 
 
-def bearer_token(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> str:
-    if credentials is None or not credentials.credentials.strip():
-        raise Unauthorized("Authentication required")
-    return credentials.credentials.strip()
-
-
 def token_service(request: Request) -> TokenService:
     service = request.app.state.tokens
     assert isinstance(service, TokenService)
     return service
+
+
+Tokens = Annotated[TokenService, Depends(token_service)]
+
+
+def bearer_token(
+    request: Request,
+    tokens: Tokens,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> str:
+    """The Bearer header's token; else the web app's session cookie, whose writes must carry the
+    session's CSRF token (auth/session.py)."""
+    if credentials is not None and credentials.credentials.strip():
+        return credentials.credentials.strip()
+    cookie = web_session.session_token(request)
+    if cookie is not None:
+        web_session.require_csrf(request, tokens, cookie, request.method)
+        return cookie
+    raise Unauthorized("Authentication required")
 
 
 def password_service(request: Request) -> Passwords:
@@ -53,7 +66,6 @@ def password_service(request: Request) -> Passwords:
     return service
 
 
-Tokens = Annotated[TokenService, Depends(token_service)]
 PasswordHasher = Annotated[Passwords, Depends(password_service)]
 
 

@@ -1,12 +1,15 @@
-"""`/api/auth`: register, login, logout, me."""
+"""`/api/auth`: register, login, logout, me; and the web app's cookie session (`/session`)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from posegen.auth import service
+from posegen.auth import session as web_session
 from posegen.auth.dependencies import CurrentUser, PasswordHasher, Tokens
-from posegen.auth.schemas import LoginRequest, MeOut, RegisterRequest, SessionOut, UserOut
+from posegen.auth.models import User
+from posegen.auth.schemas import LoginRequest, MeOut, RegisterRequest, SessionOut, UserOut, WebSessionOut
+from posegen.auth.tokens import TokenService
 from posegen.db import DatabaseDep, Session, UnitOfWorkRoute
 from posegen.openapi import errors
 from posegen.ratelimit.http import limit_auth_attempts
@@ -26,7 +29,15 @@ async def register(
 ) -> SessionOut:
     """Create an account and return a token for it. The email is unique in any letter case.
     The account starts with the configured sign-up bonus (`POSEGEN_CREDITS_SIGNUP_BONUS`)."""
-    user = await service.register(
+    user = await _create_account(body, request, session, passwords)
+    issued = tokens.issue(user.id, user.token_version)
+    return SessionOut(user=UserOut.model_validate(user), token=issued.token, expires_at=issued.expires_at)
+
+
+async def _create_account(
+    body: RegisterRequest, request: Request, session: Session, passwords: PasswordHasher
+) -> User:
+    return await service.register(
         session,
         passwords,
         email=body.email,
@@ -34,13 +45,17 @@ async def register(
         name=body.name,
         signup_bonus=request.app.state.settings.credits.signup_bonus,
     )
-    issued = tokens.issue(user.id, user.token_version)
-    return SessionOut(user=UserOut.model_validate(user), token=issued.token, expires_at=issued.expires_at)
 
 
 @router.post("/login", dependencies=AUTH_ATTEMPT, responses=errors(401, 403))
 async def login(body: LoginRequest, db: DatabaseDep, passwords: PasswordHasher, tokens: Tokens) -> SessionOut:
     """Exchange email and password for a token. Unknown email and wrong password answer alike."""
+    user = await _sign_in(body, db, passwords)
+    issued = tokens.issue(user.id, user.token_version)
+    return SessionOut(user=UserOut.model_validate(user), token=issued.token, expires_at=issued.expires_at)
+
+
+async def _sign_in(body: LoginRequest, db: DatabaseDep, passwords: PasswordHasher) -> User:
     # Argon2 runs with no transaction open and a refused login writes nothing: the account is
     # read in a read transaction, the password checked after it ended, and only a re-hash (new
     # hashing parameters) is written, in a short write transaction of its own.
@@ -48,8 +63,7 @@ async def login(body: LoginRequest, db: DatabaseDep, passwords: PasswordHasher, 
     user, new_hash = await service.check_password(passwords, found, body.password)
     if new_hash is not None:
         await db.run(lambda session: service.store_rehash(session, user, new_hash))
-    issued = tokens.issue(user.id, user.token_version)
-    return SessionOut(user=UserOut.model_validate(user), token=issued.token, expires_at=issued.expires_at)
+    return user
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
@@ -63,3 +77,64 @@ async def logout(user: CurrentUser, session: Session) -> Response:
 async def me(user: CurrentUser) -> MeOut:
     """The calling account."""
     return MeOut(user=UserOut.model_validate(user))
+
+
+# The web app's session: the same accounts and checks, the token in an HttpOnly cookie
+# (auth/session.py). A page of another origin cannot sign anyone in or out.
+WEB_SESSION = [Depends(web_session.require_allowed_origin), *AUTH_ATTEMPT]
+
+
+def _open_session(request: Request, response: Response, tokens: TokenService, user: User) -> WebSessionOut:
+    issued = tokens.issue(user.id, user.token_version)
+    web_session.set_session_cookie(
+        response, request.app.state.settings, request, issued.token, issued.expires_at
+    )
+    return WebSessionOut(
+        user=UserOut.model_validate(user),
+        expires_at=issued.expires_at,
+        csrf_token=tokens.csrf_token(issued.token),
+    )
+
+
+@router.post("/session", dependencies=WEB_SESSION, responses=errors(401, 403))
+async def open_session(
+    body: LoginRequest,
+    request: Request,
+    response: Response,
+    db: DatabaseDep,
+    passwords: PasswordHasher,
+    tokens: Tokens,
+) -> WebSessionOut:
+    """Sign in for the web app: sets the `posegen_session` cookie (HttpOnly, SameSite=Strict) and
+    returns the CSRF token its writes must send as `X-CSRF-Token`. No token in the body."""
+    user = await _sign_in(body, db, passwords)
+    return _open_session(request, response, tokens, user)
+
+
+@router.post(
+    "/session/register",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=WEB_SESSION,
+    responses=errors(403, 409),
+)
+async def register_session(
+    body: RegisterRequest,
+    request: Request,
+    response: Response,
+    session: Session,
+    passwords: PasswordHasher,
+    tokens: Tokens,
+) -> WebSessionOut:
+    """Create an account and sign it in for the web app (as `POST /session`)."""
+    user = await _create_account(body, request, session, passwords)
+    return _open_session(request, response, tokens, user)
+
+
+@router.delete("/session", status_code=status.HTTP_204_NO_CONTENT)
+async def close_session(user: CurrentUser, request: Request, session: Session) -> Response:
+    """Sign out of the web app: every token of the account is revoked (as `/logout`) and the
+    cookie cleared. A cookie-authenticated call needs the CSRF token like any write."""
+    await service.logout(session, user)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    web_session.clear_session_cookie(response, request.app.state.settings, request)
+    return response

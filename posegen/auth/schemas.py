@@ -41,3 +41,11 @@ class SessionOut(Schema):
 
 class MeOut(Schema):
     user: UserOut
+
+
+class WebSessionOut(Schema):
+    """A browser session: the token stays in the `HttpOnly` cookie, never in the body."""
+
+    user: UserOut
+    expires_at: UtcDateTime
+    csrf_token: str

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 import tempfile
@@ -82,6 +84,13 @@ class TokenService:
         if not isinstance(subject, str) or not isinstance(version, int) or isinstance(version, bool):
             raise Unauthorized("Invalid token")
         return TokenClaims(user_id=subject, token_version=version, expires_at=float(claims["exp"]))
+
+    def csrf_token(self, token: str) -> str:
+        """The CSRF token that goes with a session token: derived from it with the same key (under
+        its own label), so it needs no storage, changes with every sign-in and cannot be planted
+        by another site that sets cookies."""
+        digest = hmac.new(self._secret.encode(), b"csrf\x00" + token.encode(), hashlib.sha256)
+        return digest.hexdigest()
 
 
 def resolve_secret(settings: Settings) -> str:

@@ -2,7 +2,8 @@
 
 Protocol (API.md): origin allow-list (4403); a `token` query parameter is
 refused unread (4401); the first message, within the auth timeout, is
-`{"type": "auth", "token"}` (4401 otherwise); then `connected`, a `snapshot`
+`{"type": "auth", "token"}` — or `{"type": "auth"}`, meaning the web app's
+session cookie sent with the handshake — (4401 otherwise); then `connected`, a `snapshot`
 of active generations, and events — all of the user's, or replayed from
 `afterSeq` for a generation on `subscribe`. A client that cannot keep up is
 closed with 4008 and resumes with `afterSeq`; an expired token ends the
@@ -24,6 +25,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlalchemy import select
 
 from posegen.auth import repository as users
+from posegen.auth.session import origin_allowed, session_token
 from posegen.auth.tokens import TokenService
 from posegen.errors import Unauthorized
 from posegen.generation.models import Generation, GenerationStatus
@@ -43,30 +45,20 @@ GOING_AWAY = 1001
 SUBSCRIBE_GRACE_SECONDS = 0.5
 
 
-def origin_allowed(websocket: WebSocket) -> bool:
-    origin = websocket.headers.get("origin")
-    if origin is None:
-        return True  # not a browser
-    host = websocket.headers.get("host", "")
-    if origin.split("://", 1)[-1] == host:
-        return True  # same origin
-    allowed: list[str] = websocket.app.state.settings.allowed_origins
-    return origin in allowed
-
-
 async def _authenticate(websocket: WebSocket, within_seconds: float) -> tuple[str, float] | None:
     try:
         async with asyncio.timeout(within_seconds):
             raw = await websocket.receive_text()
         message = json.loads(raw)
-        if (
-            not isinstance(message, dict)
-            or message.get("type") != "auth"
-            or not isinstance(message.get("token"), str)
-        ):
+        if not isinstance(message, dict) or message.get("type") != "auth":
+            return None
+        # A token in the message; without one, the web app's session cookie of the handshake
+        # (the origin check above already refused other sites' pages).
+        token = message["token"] if "token" in message else session_token(websocket)
+        if not isinstance(token, str):
             return None
         tokens: TokenService = websocket.app.state.tokens
-        claims = tokens.verify(message["token"])
+        claims = tokens.verify(token)
         async with websocket.app.state.db.session(write=False) as session:
             user = await users.get(session, claims.user_id)
         if user is None or not user.is_active or user.token_version != claims.token_version:

@@ -65,15 +65,25 @@ def worker_process(
 
 
 @contextmanager
-def api_server(env: dict[str, str], port: int | None = None, within: float = 60) -> Iterator[tuple[str, int]]:
-    """`posegen serve --no-worker` on `port` (a free one when None): its base URL and pid once it
-    answers `/health`; terminated (then killed) after the block."""
+def api_server(
+    env: dict[str, str],
+    port: int | None = None,
+    within: float = 60,
+    *,
+    worker: bool = False,
+    log: Path | None = None,
+) -> Iterator[tuple[str, int]]:
+    """`posegen serve` (with `--no-worker` unless `worker`) on `port` (a free one when None): its base
+    URL and pid once it answers `/health`; terminated (then killed) after the block. Its output goes
+    to `log` when given."""
     port = port or free_port()
+    command = [sys.executable, "-m", "posegen", "serve", "--port", str(port)]
+    output = open(log, "wb") if log is not None else subprocess.DEVNULL  # noqa: SIM115 - closed below
     process = subprocess.Popen(
-        [sys.executable, "-m", "posegen", "serve", "--port", str(port), "--no-worker"],
+        command if worker else [*command, "--no-worker"],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -95,6 +105,8 @@ def api_server(env: dict[str, str], port: int | None = None, within: float = 60)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if not isinstance(output, int):
+            output.close()
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from posegen.app import create_app
+from posegen.auth.session import COOKIE
 from posegen.auth.tokens import TokenService
 from posegen.config import Settings
 from posegen.db import Database
@@ -69,6 +70,24 @@ async def test_refusals(server: str, db: Database, live_settings: Settings) -> N
     async with connect(url, additional_headers={"Origin": "https://app.example.com"}) as ws:
         await ws.send(json.dumps({"type": "auth", "token": token}))
         assert (await receive(ws))["type"] == "connected"
+
+
+async def test_the_web_apps_session_cookie_authenticates_an_auth_message_without_token(
+    server: str, db: Database, live_settings: Settings
+) -> None:
+    world = await scene(db, live_settings)
+    token = world.headers["Authorization"].split()[1]
+    url = f"ws://{server}{P}/ws"
+    cookie = {"Cookie": f"{COOKIE}={token}"}
+    auth = json.dumps({"type": "auth"})
+    async with connect(url, additional_headers={**cookie, "Origin": f"http://{server}"}) as ws:
+        await ws.send(auth)
+        assert (await receive(ws)) == {"type": "connected", "userId": world.user.id}
+    assert await close_code(url, auth) == 4401  # no cookie, no token
+    assert await close_code(url, auth, additional_headers={"Cookie": f"{COOKIE}=garbage"}) == 4401
+    # Another site's page, even with the cookie, is refused before anything is read.
+    evil = {**cookie, "Origin": "https://evil.example.com"}
+    assert await close_code(url, additional_headers=evil) == 4403
 
 
 async def test_events_snapshot_ping_and_isolation(server: str, db: Database, live_settings: Settings) -> None:

@@ -103,10 +103,15 @@ async def test_poses_per_hour_is_weighted_by_pose_count(
         refused = await client.post(f"{P}/generate", json=poses(second, 5), headers=second.headers)
         refused_at = time.monotonic()
         wait = assert_refused(refused, "poses")
-        assert 0.5 < wait <= POSE_WINDOW
-        await asyncio.sleep(wait - 0.4)
-        early = await client.post(f"{P}/generate", json=poses(second, 5), headers=second.headers)
-        assert_refused(early, "poses")
+        # A sliding-window counter lets 5 more in once the 6 weigh at most 4: a third of a window
+        # after the window that holds them ends, so at most 4/3 of a window from now. How much of
+        # that is left depends on how long the requests above took (a loaded machine may be well
+        # into it), so the early try is made only when there is time for it.
+        assert 0 < wait <= POSE_WINDOW * 4 / 3
+        if wait > 0.5:
+            await asyncio.sleep(wait - 0.4)
+            early = await client.post(f"{P}/generate", json=poses(second, 5), headers=second.headers)
+            assert_refused(early, "poses")
         await asyncio.sleep(max(0.0, refused_at + int(refused.headers["Retry-After"]) - time.monotonic()))
         later = await client.post(f"{P}/generate", json=poses(second, 5), headers=second.headers)
         assert later.status_code == 202, later.text

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
+from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -18,6 +19,7 @@ from posegen.auth.session import COOKIE
 from posegen.auth.tokens import TokenService
 from posegen.config import Settings
 from posegen.db import Database
+from posegen.generation.models import GeneratedPose, GenerationEvent
 from tests.fixtures.app import TEST_SECRET, make_settings
 from tests.generation.helpers import P, scene
 from tests.realtime.live import events_until, live_server, receive
@@ -127,6 +129,26 @@ async def test_events_snapshot_ping_and_isolation(server: str, db: Database, liv
             await asyncio.wait_for(bob_ws.recv(), 0.5)  # Bob hears nothing of Alice's work
 
 
+async def progress_of(db: Database, generation_id: str) -> dict[str, object]:
+    """What the database holds of a generation: its poses' states and its stored events."""
+    async with db.session(write=False) as session:
+        poses = list(
+            await session.execute(
+                select(GeneratedPose.status, GeneratedPose.attempts, GeneratedPose.lease_owner).where(
+                    GeneratedPose.generation_id == generation_id
+                )
+            )
+        )
+        events = list(
+            await session.execute(
+                select(GenerationEvent.seq, GenerationEvent.kind).where(
+                    GenerationEvent.generation_id == generation_id
+                )
+            )
+        )
+    return {"poses": [tuple(row) for row in poses], "events": sorted(tuple(row) for row in events)}
+
+
 async def test_reconnect_with_after_seq_gets_exactly_the_missed_events(
     server: str, db: Database, live_settings: Settings
 ) -> None:
@@ -151,7 +173,13 @@ async def test_reconnect_with_after_seq_gets_exactly_the_missed_events(
             await receive(ws)
             await receive(ws)
             await ws.send(json.dumps({"type": "subscribe", "generationId": generation_id, "afterSeq": 0}))
-            first = [await receive(ws), await receive(ws)]
+            first = []
+            try:
+                first += [await receive(ws), await receive(ws)]
+            except TimeoutError:
+                # Tell "the worker did not claim" from "the event was not delivered" (a rare
+                # failure seen once under full-suite load).
+                pytest.fail(f"after {first}: {await progress_of(db, generation_id)}")
         seen = first[-1]["seq"]
         async with connect(url) as ws:
             await ws.send(json.dumps({"type": "auth", "token": token}))

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest migrate wheel clean
+.PHONY: run test lint typecheck pytest migrate wheel screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ migrate: $(STAMP)
 # without the dev extra and runs every command from it).
 wheel: $(STAMP)
 	$(BIN)/pip wheel --no-deps --quiet -w dist .
+
+# Every page of the web app at desktop and phone width into docs/screenshots/ (a real server and
+# Debian's Chromium; .ci/run installs it, or `apt-get install chromium`).
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.web.screenshots
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

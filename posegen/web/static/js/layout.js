@@ -1,5 +1,6 @@
-// What every signed-in page shares: the balance in the top bar, the menu on a phone, signing out,
-// and the language switcher submitting itself when chosen.
+// What every signed-in page shares: the balance in the top bar, the menu on a phone and signing
+// out. The language switcher is a plain form with an Apply button (choosing alone changes nothing:
+// a page that reloads while someone moves through a list loses them).
 
 import { api } from "./api.js";
 import { formatCredits, t, page } from "./i18n.js";
@@ -26,14 +27,6 @@ function wireMenu() {
   });
 }
 
-function wireLanguage() {
-  const select = document.getElementById("language-select");
-  const submit = document.querySelector("[data-language-submit]");
-  if (!select || !submit) return;
-  // With script the choice applies at once; the button stays for keyboard users who prefer it.
-  select.addEventListener("change", () => select.form.requestSubmit());
-}
-
 function wireSignOut() {
   const button = document.querySelector("[data-sign-out]");
   button?.addEventListener("click", async () => {
@@ -47,6 +40,5 @@ function wireSignOut() {
 }
 
 wireMenu();
-wireLanguage();
 wireSignOut();
 if (page.user) refreshBalance().catch(() => {});

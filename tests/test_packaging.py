@@ -41,7 +41,15 @@ P = "/api/apps/pose-generator"
 # Distributions only the `dev` extra brings; none may reach a plain install.
 DEV_ONLY = ("pytest", "pytest-asyncio", "hypothesis", "httpx", "ruff", "mypy", "moto")
 # Files the package reads at run time besides its modules.
-PACKAGE_DATA = ("posegen/migrations/env.py", "posegen/migrations/script.py.mako")
+PACKAGE_DATA = (
+    "posegen/migrations/env.py",
+    "posegen/migrations/script.py.mako",
+    "posegen/web/templates/base.html",
+    "posegen/web/messages/en.toml",
+    "posegen/web/messages/id.toml",
+    "posegen/web/static/js/api.js",
+    "posegen/web/static/css/app.css",
+)
 
 
 @dataclass(frozen=True)
@@ -84,7 +92,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     return Installed(wheel, venv / "bin")
 
 
-def test_the_wheel_carries_the_migrations_and_their_template(installed: Installed) -> None:
+def test_the_wheel_carries_the_migrations_templates_and_web_assets(installed: Installed) -> None:
     with zipfile.ZipFile(installed.wheel) as wheel:
         names = set(wheel.namelist())
     for name in PACKAGE_DATA:
@@ -230,6 +238,13 @@ async def test_installed_posegen_migrates_seeds_serves_and_works(
             assert (await client.get("/docs")).status_code == 200
             bundle = await client.get("/docs-assets/swagger-ui-bundle.js")
             assert bundle.status_code == 200 and "javascript" in bundle.headers["content-type"]
+            # The web app too: its templates, catalogues and scripts come from the package.
+            signin = await client.get("/signin", headers={"Accept-Language": "id"})
+            assert signin.status_code == 200 and "Buat akun" in signin.text, signin.text[:500]
+            script = re.search(r'src="(/static/[0-9a-f]+/js/pages/signin\.js)"', signin.text)
+            assert script is not None
+            module = await client.get(script.group(1))
+            assert module.status_code == 200 and "javascript" in module.headers["content-type"]
             email = f"installed-{secrets.token_hex(3)}@example.com"
             registered = await client.post(
                 "/api/auth/register", json={"email": email, "password": "installed password", "name": "Ines"}

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import axe_playwright_python
 import httpx
 from playwright.async_api import Page, expect
 
 ADMIN_EMAIL = "admin@posegen.test"
 ADMIN_PASSWORD = "admin-password-1"
 PASSWORD = "correct-horse-battery"
-AXE_SCRIPT = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
+# axe-core as axe-playwright-python ships it inside its wheel (its Python wrapper is not needed).
+_AXE_PACKAGE = importlib.util.find_spec("axe_playwright_python")
+assert _AXE_PACKAGE is not None and _AXE_PACKAGE.origin is not None
+AXE_SCRIPT = (Path(_AXE_PACKAGE.origin).parent / "axe.min.js").read_text(encoding="utf-8")
 # Impacts that fail a page; "moderate" and "minor" findings are reported by axe but not failed on.
 BLOCKING_IMPACTS = ("serious", "critical")
 _accounts = itertools.count(1)

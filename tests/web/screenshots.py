@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 from PIL import Image
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, ViewportSize, sync_playwright
 
 from tests.web.browsing import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, prepare
@@ -24,7 +24,10 @@ from tests.work.processes import api_server, process_env
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 APP = "/api/apps/pose-generator"
-SIZES = {"desktop": {"width": 1280, "height": 860}, "phone": {"width": 390, "height": 844}}
+SIZES: dict[str, ViewportSize] = {
+    "desktop": {"width": 1280, "height": 860},
+    "phone": {"width": 390, "height": 844},
+}
 USER_EMAIL = "siti@example.com"
 
 

@@ -430,6 +430,7 @@ function fillDetail(pose) {
   showDetailTray(pose);
 }
 
+detail.querySelector("[data-detail-favorite]").prepend(HEART(), " ");
 detail.querySelector("[data-detail-close]").addEventListener("click", () => detail.close());
 detail.querySelector("[data-detail-tray]").addEventListener("click", () => detail.pose && pick(detail.pose));
 detail.querySelector("[data-detail-favorite]").addEventListener(

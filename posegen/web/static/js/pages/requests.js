@@ -16,6 +16,7 @@ const mineError = document.querySelector("[data-mine-error]");
 const mineStatus = document.querySelector("[data-mine-status]");
 const pager = document.querySelector("[data-mine-pager]");
 let minePage = 1;
+const categoryNames = new Map(); // id → name, to name a request's category
 
 function errorText(error) {
   return error instanceof ApiError ? error.text : String(error);
@@ -37,6 +38,8 @@ async function loadCategories() {
     const { categories } = await api(`${APP}/categories`);
     const select = askForm.elements.categoryId;
     for (const root of categories) {
+      categoryNames.set(root.id, root.name);
+      for (const child of root.children ?? []) categoryNames.set(child.id, child.name);
       select.append(
         h(
           "optgroup",
@@ -181,6 +184,7 @@ function popularItem(request) {
         { class: "tile-meta" },
         statusBadge(request.status),
         request.isMine ? h("span", { class: "badge accent" }, t("requests.yours")) : null,
+        categoryNames.has(request.categoryId) ? h("span", { class: "badge" }, categoryNames.get(request.categoryId)) : null,
         request.useCase ? h("span", { class: "muted" }, request.useCase) : null,
       ),
     ),
@@ -220,6 +224,6 @@ async function vote(request, button) {
   }
 }
 
-loadCategories();
 loadMine();
-loadPopular();
+// Popular requests name their category: the names come first.
+loadCategories().then(loadPopular);

@@ -360,6 +360,7 @@ async def test_the_library_in_bahasa_indonesia(page: Page, web: WebServer) -> No
     await sign_up(page, web)
     await open_library(page, web)
     await page.get_by_label("Language").select_option(label="Bahasa Indonesia")
+    await page.get_by_role("button", name="Apply").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Pustaka pose")
     await expect(page.locator("html")).to_have_attribute("lang", "id")
     await expect(page.get_by_role("searchbox", name="Cari pose", exact=True)).to_be_visible()

@@ -1,7 +1,7 @@
 """Browser tests: Debian's Chromium driven by Playwright (async, on the suite's own event loop)
 against a real `posegen serve` process with its embedded worker, on SQLite.
 
-Every test signs up its own account, so tests of one module share one server. Nothing leaves
+Every test signs up its own account, so all browser tests share one server. Nothing leaves
 127.0.0.1: any other request the page makes is aborted and fails the test.
 """
 
@@ -11,6 +11,8 @@ import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -52,23 +54,46 @@ def prepare(env: dict[str, str]) -> None:
         subprocess.run([sys.executable, "-m", "posegen", command], env=env, check=True, capture_output=True)
 
 
-@pytest.fixture(scope="module")
-def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
-    """A real `posegen serve` with its embedded worker, the pose library and a bootstrap admin."""
-    data_dir = tmp_path_factory.mktemp("web")
-    database_url = f"sqlite:///{data_dir / 'posegen.db'}"
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory migrated and seeded once per run (seeding renders every pose's images,
+    the slow part): servers start from copies of it."""
+    template = tmp_path_factory.mktemp("seeded")
+    prepare(process_env(sqlite_url(template), template))
+    return template
+
+
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{data_dir / 'posegen.db'}"
+
+
+@contextmanager
+def web_server(seeded: Path, data_dir: Path, **settings: str) -> Iterator[WebServer]:
+    """A real `posegen serve` with its embedded worker on a copy of the seeded data, the bootstrap
+    admin, and `settings` (environment variables) on top."""
+    shutil.copytree(seeded, data_dir, dirs_exist_ok=True)
     env = process_env(
-        database_url,
+        sqlite_url(data_dir),
         data_dir,
         POSEGEN_BOOTSTRAP_ADMIN_EMAIL=ADMIN_EMAIL,
         POSEGEN_BOOTSTRAP_ADMIN_PASSWORD=ADMIN_PASSWORD,
         POSEGEN_LOG_LEVEL="INFO",
+        **settings,
     )
-    prepare(env)
     with api_server(env, worker=True, log=data_dir / "serve.log") as (url, _pid):
         server = WebServer(url=url, data_dir=data_dir)
+        try:
+            yield server
+        finally:
+            server.close()
+
+
+@pytest.fixture(scope="session")
+def web(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
+    """The server every browser test shares (each test signs up accounts of its own; a test that
+    pauses the queue resumes it)."""
+    with web_server(seeded, tmp_path_factory.mktemp("web")) as server:
         yield server
-        server.close()
 
 
 @pytest.fixture

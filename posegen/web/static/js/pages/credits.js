@@ -95,8 +95,8 @@ function renderHistory(entries, pagination) {
             {},
             h("th", { scope: "col" }, t("credits.colDate")),
             h("th", { scope: "col", class: "number" }, t("credits.colChange")),
-            h("th", { scope: "col", class: "number" }, t("credits.colBalance")),
             h("th", { scope: "col" }, t("credits.colKind")),
+            h("th", { scope: "col", class: "number" }, t("credits.colBalance")),
             h("th", { scope: "col" }, t("credits.colDetails")),
           ),
         ),
@@ -134,8 +134,8 @@ function row(entry) {
     { class: entry.amount >= 0 ? "credits-in" : "credits-out" },
     h("td", {}, h("time", { datetime: entry.createdAt }, formatDate(entry.createdAt))),
     h("td", { class: "number credits-change" }, `${sign}${formatNumber(Math.abs(entry.amount))}`),
-    h("td", { class: "number" }, formatNumber(entry.balanceAfter)),
     h("td", {}, kindLabel(entry.kind)),
+    h("td", { class: "number", "data-label": t("credits.colBalance") }, formatNumber(entry.balanceAfter)),
     // The reason is the ledger's own record (an administrator may have typed it), shown as data.
     h("td", { class: "credits-details" }, entry.reason ? h("span", {}, entry.reason) : null, link ? [" ", link] : null),
   );

@@ -28,6 +28,7 @@ const ui = {
   progressText: $("[data-progress-text]"),
   queue: $("[data-queue]"),
   eta: $("[data-eta]"),
+  more: $("[data-progress-more]"),
   credits: $("[data-credits]"),
   cancel: $("[data-cancel]"),
   retry: $("[data-retry]"),
@@ -307,6 +308,7 @@ function renderHeader() {
         ? t("generation.queueAhead", { count: formatNumber(position) })
         : t("generation.queueNext");
   ui.eta.textContent = terminal ? "" : timeLeft(state.progress?.estimatedTimeRemaining);
+  ui.more.hidden = !ui.queue.textContent && !ui.eta.textContent;
   ui.credits.textContent = [
     generation.creditCharged ? t("generation.charged", { count: formatNumber(generation.creditCharged) }) : null,
     generation.creditRefunded
@@ -377,7 +379,8 @@ function renderTile(pose) {
   }
 
   const failed = pose.status === "failed" || pose.status === "canceled";
-  const reason = failed ? failureReason(pose.errorCode) : null;
+  // A cancelled pose says so in its badge; a failed one says why.
+  const reason = pose.status === "failed" ? failureReason(pose.errorCode) : null;
   const refund = failed ? refundText(pose.refunded) : null;
   const step = pose.step && !FINISHED_POSE.has(pose.status) ? pose.step : null;
   const score = typeof pose.poseScore === "number" ? pose.poseScore : null;

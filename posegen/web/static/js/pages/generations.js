@@ -86,7 +86,8 @@ function render(generations, pagination) {
 function row(generation) {
   const kind = t(generation.generationType === "TEXT_DESCRIPTION" ? "generations.text" : "generations.gallery");
   const done = generation.successCount;
-  const failed = generation.failedCount + (generation.canceledCount ?? 0);
+  const failed = generation.failedCount;
+  const canceled = generation.canceledCount ?? 0;
   return h(
     "tr",
     { dataset: { generationId: generation.id } },
@@ -107,6 +108,9 @@ function row(generation) {
       { class: "gens-counts" },
       h("span", {}, t("generations.posesDone", { completed: formatNumber(done), total: formatNumber(generation.totalPoses) })),
       failed ? h("span", { class: "gens-failed" }, t("generations.posesFailed", { failed: formatNumber(failed) })) : null,
+      canceled
+        ? h("span", { class: "gens-canceled" }, t("generations.posesCanceled", { canceled: formatNumber(canceled) }))
+        : null,
     ),
     h(
       "td",

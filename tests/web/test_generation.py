@@ -343,6 +343,30 @@ async def test_a_result_gets_a_new_background(page: Page, web: WebServer) -> Non
     assert detail["poses"][0]["backgroundChanged"] is True
 
 
+async def test_a_text_generation_names_each_result_by_its_variation(page: Page, web: WebServer) -> None:
+    await signed_in(page, web)
+    project = await call(page, web, "POST", f"{APP}/projects", {"projectName": "Captions"})
+    accepted = await call(
+        page,
+        web,
+        "POST",
+        f"{APP}/generate",
+        {
+            "projectId": project["project"]["id"],
+            "generationType": "TEXT_DESCRIPTION",
+            "textPrompt": "a woman standing with hands on hips",
+            "variationCount": 2,
+            "quality": "draft",
+        },
+    )
+    await page.goto(f"{web.url}/generations/{accepted['generationId']}")
+    await expect(page.get_by_role("heading", name="Poses from a description")).to_be_visible()
+    await expect(page.get_by_text("“a woman standing with hands on hips”")).to_be_visible()
+    await wait_for_images(page, 2)
+    for number in (1, 2):
+        await expect(page.get_by_role("img", name=re.compile(f"^Variation {number}"))).to_have_count(1)
+
+
 # -- the list and the credits page --------------------------------------------------------------
 
 

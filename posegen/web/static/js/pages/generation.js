@@ -147,7 +147,8 @@ function onEvent(event) {
   switch (event.kind) {
     case "generation.queued":
       generation.status = "queued";
-      renderHeader();
+      if (data.retried) requeueFailed(); // a retry (from this page or another one)
+      render();
       break;
     case "generation.started":
       generation.status = "processing";
@@ -477,16 +478,20 @@ ui.confirm.querySelector("[data-confirm-yes]").addEventListener("click", async (
   }
 });
 
+function requeueFailed() {
+  for (const pose of state.poses.values()) {
+    if (pose.status === "failed" || pose.status === "canceled") {
+      Object.assign(pose, { status: "queued", errorCode: null, refunded: null, step: null });
+    }
+  }
+}
+
 ui.retry.addEventListener("click", async () => {
   ui.retry.disabled = true;
   ui.error.textContent = "";
   try {
     const answer = await api(`${APP}/generations/${encodeURIComponent(generationId)}/retry`, { method: "POST" });
-    for (const pose of state.poses.values()) {
-      if (pose.status === "failed" || pose.status === "canceled") {
-        Object.assign(pose, { status: "queued", errorCode: null, refunded: null, step: null });
-      }
-    }
+    requeueFailed();
     state.generation.status = "queued";
     render();
     announce(t("generation.retried", { count: formatNumber(answer.posesRequeued) }));

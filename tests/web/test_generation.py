@@ -20,9 +20,8 @@ import pytest
 from playwright.async_api import Page, ViewportSize, expect
 
 from posegen.engines.flux.fake_server import FakeFluxServer, Reply
-from tests.web.browsing import ADMIN_EMAIL, ADMIN_PASSWORD, WebServer, assert_accessible, sign_in
-from tests.web.conftest import prepare
-from tests.work.processes import api_server, process_env
+from tests.web.browsing import WebServer, assert_accessible, sign_in
+from tests.web.conftest import web_server
 
 APP = "/api/apps/pose-generator"
 PHONE: ViewportSize = {"width": 390, "height": 844}
@@ -40,26 +39,18 @@ def flux() -> Iterator[FakeFluxServer]:
 
 
 @pytest.fixture(scope="module")
-def web(tmp_path_factory: pytest.TempPathFactory, flux: FakeFluxServer) -> Iterator[WebServer]:
+def web(seeded: Path, tmp_path_factory: pytest.TempPathFactory, flux: FakeFluxServer) -> Iterator[WebServer]:
     """The shared fixture's server, plus `sleep` (slow poses) and `flux` (the fake provider)."""
-    data_dir = tmp_path_factory.mktemp("web-generation")
-    env = process_env(
-        f"sqlite:///{data_dir / 'posegen.db'}",
-        data_dir,
-        POSEGEN_BOOTSTRAP_ADMIN_EMAIL=ADMIN_EMAIL,
-        POSEGEN_BOOTSTRAP_ADMIN_PASSWORD=ADMIN_PASSWORD,
-        POSEGEN_LOG_LEVEL="INFO",
+    with web_server(
+        seeded,
+        tmp_path_factory.mktemp("web-generation"),
         POSEGEN_ENGINES_ENABLE_SLEEP="true",
         POSEGEN_ENGINES_SLEEP_LATENCY_MS="1500",
         POSEGEN_ENGINES_FLUX_BASE_URL=flux.url,
         POSEGEN_ENGINES_FLUX_TOKEN=FLUX_TOKEN,
         POSEGEN_WORK_POLL_INTERVAL_SECONDS="0.2",
-    )
-    prepare(env)
-    with api_server(env, worker=True, log=data_dir / "serve.log") as (url, _pid):
-        server = WebServer(url=url, data_dir=data_dir)
+    ) as server:
         yield server
-        server.close()
 
 
 # -- helpers: an account, its session's API calls ----------------------------------------------

@@ -127,6 +127,7 @@ async def test_a_project_is_created_edited_given_an_avatar_and_deleted(
     await assert_accessible(page)
     await page.set_viewport_size(PHONE)
     await assert_accessible(page)
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scroll
     await page.set_viewport_size(DESKTOP)
 
     # The list shows it, with its avatar.
@@ -136,6 +137,7 @@ async def test_a_project_is_created_edited_given_an_avatar_and_deleted(
     await assert_accessible(page)
     await page.set_viewport_size(PHONE)
     await assert_accessible(page)
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scroll
     await page.set_viewport_size(DESKTOP)
 
     # "Generate in this project" opens Generate with the project chosen.
@@ -191,6 +193,7 @@ async def test_the_price_shown_is_what_generate_charges_and_a_double_click_charg
     await assert_accessible(page)
     await page.set_viewport_size(PHONE)
     await assert_accessible(page)
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scroll
     await page.set_viewport_size(DESKTOP)
 
     before = await balance(page)
@@ -242,6 +245,8 @@ async def test_without_enough_credits_the_page_says_so_and_charges_nothing(
 ) -> None:
     await sign_up(page, web)  # a new account has no credits here
     await seed_tray(page, web, library_poses(admin_api, 1))
+    # The balance is there before the form is complete enough to be priced.
+    await expect(page.locator('[data-quote="balance"]')).to_have_text("0 credits")
     await create_project_inline(page, "No money")
     await page.get_by_label("Variations per pose").fill("1")
     submit = page.get_by_role("button", name=re.compile(r"^Generate"))

@@ -31,6 +31,7 @@ const quoteCells = Object.fromEntries(
 let backgroundUploadId = null;
 let submission = { state: null, key: null }; // the Idempotency-Key of one form state
 let inFlight = false;
+let knownBalance = null; // shown while the form is not complete enough for a quote
 let quoteTimer = null;
 let quoteRequest = null;
 
@@ -74,7 +75,8 @@ function requestBody() {
 function showQuote(quote) {
   quoteCells.poses.textContent = quote ? formatNumber(quote.posesTotal) : "–";
   quoteCells.price.textContent = quote ? formatCredits(quote.creditCost) : "–";
-  quoteCells.balance.textContent = quote ? formatCredits(quote.balance) : "–";
+  if (quote) knownBalance = quote.balance;
+  quoteCells.balance.textContent = knownBalance === null ? "–" : formatCredits(knownBalance);
   quoteCells.after.textContent = quote ? formatCredits(quote.balance - quote.creditCost) : "–";
   quoteCells.after.classList.toggle("short", Boolean(quote && quote.balance < quote.creditCost));
   if (!quote) {
@@ -202,13 +204,15 @@ function trayItem(pose) {
       {
         type: "button",
         class: "button subtle",
+        // Seen as "Remove" next to the pose's name; heard as "Remove <name>".
+        "aria-label": t("generate.remove", { name: pose.name }),
         onclick: () => {
           removeFromTray(pose.id);
           announce(t("generate.removed", { name: pose.name }));
           form.querySelector("[data-tray-heading]").focus();
         },
       },
-      t("generate.remove", { name: pose.name }),
+      t("generate.removeShort"),
     ),
   );
 }
@@ -357,8 +361,7 @@ form.addEventListener("submit", async (event) => {
   } catch (error) {
     if (error.code === "IDEMPOTENCY_KEY_REUSED") submission = { state: null, key: null };
     showError(error);
-    refreshBalance().catch(() => {});
-    quoteSoon();
+    quoteSoon(); // the quote brings the balance as it is now
   } finally {
     inFlight = false;
   }
@@ -379,6 +382,11 @@ form.addEventListener("change", (event) => {
 
 showPanels();
 showTray();
-Promise.all([loadProjects(), loadEngines(), loadFormats()])
+const balanceLoaded = refreshBalance()
+  .then((answer) => {
+    knownBalance = answer.balance;
+  })
+  .catch(() => {});
+Promise.all([loadProjects(), loadEngines(), loadFormats(), balanceLoaded])
   .catch((error) => showFormError(form, error))
   .finally(updateQuote);

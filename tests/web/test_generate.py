@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from PIL import Image
-from playwright.async_api import Page, ViewportSize, expect
+from playwright.async_api import Page, Route, ViewportSize, expect
 
 from tests.web.browsing import WebServer, assert_accessible, sign_in, sign_up
 
@@ -283,3 +283,40 @@ async def test_a_field_the_server_refuses_is_named_and_focused(page: Page, web: 
     await expect(prompt).to_be_focused()
     await expect(prompt).to_have_attribute("aria-invalid", "true")
     assert await generations(page) == []
+
+
+async def test_a_retry_after_a_lost_answer_is_charged_once(
+    page: Page, web: WebServer, admin_api: httpx.Client
+) -> None:
+    """The first submission reaches the server (and is charged) but its answer never reaches the
+    page; submitting the same form again sends the same Idempotency-Key and gets the first answer."""
+    email = web.register()
+    web.grant(email, 1_000)
+    await sign_in(page, web, email)
+    await seed_tray(page, web, library_poses(admin_api, 1))
+    await create_project_inline(page, "Flaky network")
+    await page.get_by_label("Variations per pose").fill("1")
+    await page.get_by_label("Quality", exact=True).select_option("draft")
+    submit = page.get_by_role("button", name=re.compile(r"^Generate"))
+    await expect(submit).to_have_text("Generate 1 pose")
+    keys: list[str | None] = []
+
+    async def lose_first_answer(route: Route) -> None:
+        keys.append(await route.request.header_value("idempotency-key"))
+        if len(keys) == 1:
+            await route.fetch()  # the server takes it, the page never hears back
+            await route.abort()
+        else:
+            await route.continue_()
+
+    await page.route(f"{web.url}{P}/generate", lose_first_answer)
+    before = await balance(page)
+    await submit.click()
+    await expect(page.locator('[data-form="generate"] [data-error]')).to_have_text(
+        "The connection failed. Check your network and try again."
+    )
+    await submit.click()
+    await expect(page).to_have_url(re.compile(r"/generations/[^/]+$"), timeout=SLOW)
+    assert len(keys) == 2 and keys[0] is not None and keys[0] == keys[1]
+    (generation,) = await generations(page)
+    assert before - await balance(page) == generation["creditCharged"] > 0

@@ -260,12 +260,26 @@ def database_of(request: Request) -> Database:
 DatabaseDep = Annotated[Database, Depends(database_of)]
 
 
+_READ_ONLY = "posegen.read_only"
+
+
+def reads_only(request: Request) -> None:
+    """Route dependency of a POST that changes nothing (a price quote whose body is too large for
+    a query string): it is served like a GET — a plain read transaction, not a write."""
+    request.scope[_READ_ONLY] = True
+
+
+def is_write(request: Request) -> bool:
+    """Whether the request may change data: its method, unless its route `reads_only`."""
+    return request.method not in _READ_METHODS and not request.scope.get(_READ_ONLY, False)
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's transaction; reads use a plain transaction, writes take the write lock.
 
     It begins at the first statement, so an endpoint that does slow work first
     (hashing, decoding) does it outside the transaction."""
-    async with database_of(request).session(write=request.method not in _READ_METHODS) as session:
+    async with database_of(request).session(write=is_write(request)) as session:
         yield session
 
 

@@ -1,4 +1,4 @@
-"""Generation endpoints: submit, list, detail, results, cancel, retry, delete, ZIP, engines, stats."""
+"""Generation endpoints: submit, quote, list, detail, results, cancel, retry, delete, ZIP, engines, stats."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pydantic import Field
 
 from posegen.auth.dependencies import CurrentUser
 from posegen.config import Settings
-from posegen.db import Session, UnitOfWorkRoute, after_commit
+from posegen.db import Session, UnitOfWorkRoute, after_commit, reads_only
 from posegen.engines.registry import EngineRegistry
 from posegen.errors import ValidationFailed
 from posegen.generation import backgrounds, exports, manage, service, stats
@@ -26,6 +26,7 @@ from posegen.generation.schemas import (
     GenerationList,
     GenerationResult,
     GenerationSingle,
+    Quote,
     ResultsOut,
 )
 from posegen.generation.views import generation_out, pose_out, progress
@@ -86,6 +87,18 @@ async def generate(
     return await service.submit(
         session, settings, engines.get, user, body, idempotency_key, lambda: _wake(request), budget.reserve
     )
+
+
+@router.post("/generate/quote", dependencies=[Depends(reads_only)], responses=errors(403, 404))
+async def quote(
+    body: GenerateRequest, user: CurrentUser, session: Session, settings: SettingsDep, engines: Engines
+) -> Quote:
+    """The price of this `/generate` body now and the caller's balance, before submitting it.
+
+    The same checks and pricing as `/generate` (so the same validation errors), and nothing is
+    written, charged or counted against a rate limit; whether the balance or quota suffices is
+    for `/generate` to decide."""
+    return await service.quote(session, settings, engines.get, user, body)
 
 
 @router.get("/engines")

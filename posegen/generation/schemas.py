@@ -178,6 +178,15 @@ class GenerateAccepted(Schema):
     message: str
 
 
+class Quote(Schema):
+    """What `POST /generate` would charge for the same body now, and the caller's balance."""
+
+    poses_total: int
+    credit_cost: int  # 0 while the unlimited tier covers the poses (they count on its quota)
+    balance: int
+    covered_by_quota: bool
+
+
 class GeneratedPoseOut(Schema):
     id: str
     generation_id: str

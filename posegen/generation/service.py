@@ -1,5 +1,6 @@
 """`POST /generate`: validate against the library and the caller, then charge, create the
-generation, all its per-pose work and its first event in one transaction."""
+generation, all its per-pose work and its first event in one transaction. `POST /generate/quote`
+runs the same checks and pricing (`prepare`) and stops before anything is written."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from posegen.auth.models import User
 from posegen.config import Settings
 from posegen.credits import quota
+from posegen.credits import repository as credit_accounts
 from posegen.credits.service import pay
 from posegen.db import after_commit, serialize_on
 from posegen.engines.base import Engine
@@ -26,7 +28,7 @@ from posegen.generation.locks import lock_project
 from posegen.generation.models import GeneratedPose, Generation, GenerationType
 from posegen.generation.pricing import CHARGE_REFERENCE, QUALITY_SIZES, pose_cost
 from posegen.generation.retrieval import Candidate, perturb, rank
-from posegen.generation.schemas import GenerateAccepted, GenerateRequest
+from posegen.generation.schemas import GenerateAccepted, GenerateRequest, Quote
 from posegen.generation.stats import seconds_per_pose
 from posegen.kit import wording
 from posegen.kit.time import utcnow
@@ -67,11 +69,11 @@ async def _replay(session: AsyncSession, user: User, key: str, digest: str) -> G
     return GenerateAccepted.model_validate(existing.accepted_response)
 
 
-async def _project(session: AsyncSession, user: User, project_id: str) -> Project:
-    # Locked (PostgreSQL) so a concurrent project delete cannot slip between its
-    # active-generation check and this generation's insert; the first row lock of
-    # a submission, as LOCK ORDER (manage.py) says.
-    project = await lock_project(session, project_id)
+async def _project(session: AsyncSession, user: User, project_id: str, *, lock: bool) -> Project:
+    # Locked (PostgreSQL) for a submission so a concurrent project delete cannot slip between its
+    # active-generation check and this generation's insert; the first row lock of a submission,
+    # as LOCK ORDER (manage.py) says. A quote changes nothing and only reads it.
+    project = await (lock_project(session, project_id) if lock else session.get(Project, project_id))
     if project is None or project.user_id != user.id:
         raise NotFound("Project not found")
     return project
@@ -144,30 +146,35 @@ async def no_rate_limit(user_id: str, poses: int) -> None:
     directly): nothing is counted."""
 
 
-async def submit(
+@dataclass(frozen=True)
+class Order:
+    """A `/generate` request checked against the library and the caller, priced, nothing written."""
+
+    project: Project
+    engine_name: str
+    background: str | None
+    base_seed: int
+    planned: list[Planned]
+    per_pose: int  # credits per pose when paid in credits
+    now: datetime
+
+    @property
+    def credits(self) -> int:
+        return self.per_pose * len(self.planned)
+
+
+async def prepare(
     session: AsyncSession,
     settings: Settings,
     engines: Callable[[str], Engine | None],
     user: User,
     body: GenerateRequest,
-    idempotency_key: str | None,
-    wake: Callable[[], None],
-    reserve: Callable[[str, int], Awaitable[None]],
-) -> GenerateAccepted:
-    """Charge and enqueue a generation; a repeated Idempotency-Key replays the first answer.
-
-    `reserve(user_id, poses)` takes the poses from the caller's rate limit (or refuses with 429)
-    once the request is known to be valid and before anything is charged; a replay takes nothing."""
-    digest = request_hash(body)
-    if idempotency_key is not None:
-        # Repeats of one key queue here, before any row lock (see LOCK ORDER in manage.py), and
-        # replay the first answer once it has committed; the unique (user, key) index stays as
-        # the last guard.
-        await serialize_on(session, "idempotency", user.id, idempotency_key)
-        replay = await _replay(session, user, idempotency_key, digest)
-        if replay is not None:
-            return replay
-    project = await _project(session, user, body.project_id)
+    *,
+    lock: bool,
+) -> Order:
+    """Every check of a submission that reads the database, and its price: the one code path of
+    `submit` and `quote`. `lock` takes the project row (a submission); a quote only reads it."""
+    project = await _project(session, user, body.project_id, lock=lock)
     engine_name = body.engine or settings.engines.default
     engine = engines(engine_name)
     if engine is None or not engine.available():
@@ -194,9 +201,65 @@ async def submit(
             f"Premium poses need an active unlimited tier: {wording.listing(names)}",
             details={"premiumPoseIds": sorted(premium), "premiumPoseNames": names},
         )
+    per_pose = pose_cost(settings.pricing, body.quality, body.use_background_changer)
+    return Order(project, engine_name, background, base_seed, planned, per_pose, now)
+
+
+async def quote(
+    session: AsyncSession,
+    settings: Settings,
+    engines: Callable[[str], Engine | None],
+    user: User,
+    body: GenerateRequest,
+) -> Quote:
+    """What `submit` would charge for `body` now, and the caller's balance; writes nothing.
+
+    The same checks (and errors) as `submit`, except the ones that need a submission: the
+    Idempotency-Key, the poses-per-hour limit and whether the balance or quota suffices."""
+    order = await prepare(session, settings, engines, user, body, lock=False)
+    covered = quota.tier_active(user, order.now)
+    return Quote(
+        poses_total=len(order.planned),
+        # `pay` takes quota instead of credits while the tier is active.
+        credit_cost=0 if covered else order.credits,
+        balance=await credit_accounts.balance(session, user.id),
+        covered_by_quota=covered,
+    )
+
+
+async def submit(
+    session: AsyncSession,
+    settings: Settings,
+    engines: Callable[[str], Engine | None],
+    user: User,
+    body: GenerateRequest,
+    idempotency_key: str | None,
+    wake: Callable[[], None],
+    reserve: Callable[[str, int], Awaitable[None]],
+) -> GenerateAccepted:
+    """Charge and enqueue a generation; a repeated Idempotency-Key replays the first answer.
+
+    `reserve(user_id, poses)` takes the poses from the caller's rate limit (or refuses with 429)
+    once the request is known to be valid and before anything is charged; a replay takes nothing."""
+    digest = request_hash(body)
+    if idempotency_key is not None:
+        # Repeats of one key queue here, before any row lock (see LOCK ORDER in manage.py), and
+        # replay the first answer once it has committed; the unique (user, key) index stays as
+        # the last guard.
+        await serialize_on(session, "idempotency", user.id, idempotency_key)
+        replay = await _replay(session, user, idempotency_key, digest)
+        if replay is not None:
+            return replay
+    order = await prepare(session, settings, engines, user, body, lock=True)
+    project, engine_name, background, base_seed = (
+        order.project,
+        order.engine_name,
+        order.background,
+        order.base_seed,
+    )
+    planned, now = order.planned, order.now
     await reserve(user.id, len(planned))
 
-    per_pose = pose_cost(settings.pricing, body.quality, body.use_background_changer)
     generation = Generation(
         user_id=user.id,
         project_id=project.id,
@@ -224,7 +287,7 @@ async def submit(
         session,
         user,
         poses=len(planned),
-        credits=per_pose * len(planned),
+        credits=order.credits,
         now=now,
         reason=f"generation of {wording.count(len(planned), 'pose')} ({body.quality})",
         reference_type=CHARGE_REFERENCE,
@@ -232,7 +295,7 @@ async def submit(
     )
     generation.credit_charged = payment.credits
     generation.quota_day = payment.quota_day
-    cost = per_pose if payment.credits else 0
+    cost = order.per_pose if payment.credits else 0
     avatar = {key: str(value) for key, value in (project.avatar_attributes or {}).items()}
     size = QUALITY_SIZES[body.quality]
     session.add_all(

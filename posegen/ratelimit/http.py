@@ -24,6 +24,7 @@ from fastapi import Depends, Request
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from posegen.db import is_write
 from posegen.ratelimit.errors import RateLimited, rate_headers
 from posegen.ratelimit.factory import Rules
 from posegen.ratelimit.limiter import Decision, RateLimiter, Rule
@@ -144,7 +145,7 @@ async def limit_auth_attempts(request: Request) -> None:
 
 async def count_write(request: Request, user_id: str) -> None:
     """A write of an authenticated user takes one unit of `writes`; reads take nothing."""
-    if request.method not in WRITE_METHODS:
+    if request.method not in WRITE_METHODS or not is_write(request):
         return
     rules = rules_of(request)
     if _already_counted(request, rules.writes):

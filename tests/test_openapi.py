@@ -27,6 +27,9 @@ P = "/api/apps/pose-generator"
 PUBLIC = {
     ("POST", "/api/auth/register"),
     ("POST", "/api/auth/login"),
+    # The web app's sign-in and sign-up (they set the session cookie).
+    ("POST", "/api/auth/session"),
+    ("POST", "/api/auth/session/register"),
     ("GET", f"{P}/health"),
     ("GET", f"{P}/files/{{key}}"),
     ("GET", f"{P}/export-formats"),

@@ -70,7 +70,7 @@ function niceMax(value, integer = false) {
   return 10 * power;
 }
 
-/** Label every n-th point so that labels keep about 28 units apart. */
+/** Label every n-th point (counted back from the latest) so labels keep about 28 units apart. */
 function tickEvery(count, innerWidth) {
   return Math.max(1, Math.ceil((count * 28) / innerWidth));
 }
@@ -111,7 +111,7 @@ export function barChart({ id, title, points, format, max, unit = "", integer = 
             h("svg:title", {}, `${point.label}: ${format(point.value)}`),
           )
         : null,
-      index % tickEvery(points.length, innerWidth) === 0
+      (points.length - 1 - index) % tickEvery(points.length, innerWidth) === 0
         ? h("svg:text", { class: "chart-tick", x: x + barWidth / 2, y: HEIGHT - 8, "text-anchor": "middle" }, point.tick ?? point.label)
         : null,
     );
@@ -165,7 +165,7 @@ export function lineChart({ id, title, points, format, max = 100, unit = "", wid
         ),
       );
     }
-    if (index % tickEvery(points.length, innerWidth) === 0) {
+    if ((points.length - 1 - index) % tickEvery(points.length, innerWidth) === 0) {
       marks.push(h("svg:text", { class: "chart-tick", x: xOf(index), y: HEIGHT - 8, "text-anchor": "middle" }, point.tick ?? point.label));
     }
   });

@@ -35,8 +35,9 @@ async def watched(page: Page) -> AsyncIterator[list[str]]:
     assert urls and not [url for url in urls if token in url or "token=" in url.lower()], urls
 
 
-async def balance(page: Page) -> int:
-    response = await page.request.get("/api/credits/balance")
+async def balance(page: Page, web: WebServer) -> int:
+    """The balance as the API tells the signed-in browser (its cookie, a read: no CSRF token)."""
+    response = await page.request.get(f"{web.url}/api/credits/balance")
     body: dict[str, Any] = await response.json()
     return int(body["balance"])
 
@@ -44,7 +45,7 @@ async def balance(page: Page) -> int:
 async def create_project_on_generate(page: Page) -> None:
     await page.get_by_label("New project name").fill("Ramadan catalogue")
     await page.get_by_role("button", name="Create project").click()
-    await expect(page.get_by_label("Project", exact=True)).to_have_value(re.compile(r".+"))
+    await expect(page.get_by_role("combobox", name="Project", exact=True)).to_have_value(re.compile(r".+"))
 
 
 async def test_sign_up_pick_two_poses_generate_watch_them_arrive_and_download_the_zip(
@@ -69,7 +70,7 @@ async def test_sign_up_pick_two_poses_generate_watch_them_arrive_and_download_th
 
     await create_project_on_generate(page)
     await page.get_by_label("Variations per pose").fill("2")
-    await page.get_by_label("Quality").select_option("draft")
+    await page.get_by_label("Quality", exact=True).select_option("draft")
     submit = page.get_by_role("button", name=re.compile(r"^Generate"))
     await expect(submit).to_have_accessible_name("Generate 4 poses")
     await submit.click()
@@ -85,7 +86,7 @@ async def test_sign_up_pick_two_poses_generate_watch_them_arrive_and_download_th
         "[...document.querySelectorAll('main img')].filter(i => i.complete && i.naturalWidth > 0).length"
     )
     assert loaded >= 4
-    assert await balance(page) == 500 - 4 * 15
+    assert await balance(page, web) == 500 - 4 * 15
 
     # The ZIP holds the four originals.
     async with page.expect_download() as info:
@@ -112,7 +113,7 @@ async def test_describe_a_pose_in_words_and_cancel_a_queued_generation(
         await page.get_by_label("Describe a pose").check()
         await page.get_by_label("Describe the pose").fill(prompt)
         await page.get_by_label("Number of variations").fill("2")
-        await page.get_by_label("Quality").select_option("draft")
+        await page.get_by_label("Quality", exact=True).select_option("draft")
         await page.get_by_role("button", name=re.compile(r"^Generate")).click()
         await page.wait_for_url(re.compile(rf"{re.escape(web.url)}/generations/\w+"), timeout=SLOW)
 
@@ -121,12 +122,12 @@ async def test_describe_a_pose_in_words_and_cancel_a_queued_generation(
     admin.post(f"{P}/admin/queue/pause").raise_for_status()
     try:
         await describe("standing with one hand on the hip, smiling")
-        assert await balance(page) == 300 - 2 * 15
+        assert await balance(page, web) == 300 - 2 * 15
         await page.get_by_role("button", name="Cancel generation").click()
         await page.get_by_role("button", name="Yes, cancel it").click()
         await expect(page.get_by_text("Cancelled", exact=True).first).to_be_visible(timeout=SLOW)
         await expect(page.locator("[data-balance]")).to_have_text("300 credits", timeout=SLOW)
-        assert await balance(page) == 300
+        assert await balance(page, web) == 300
     finally:
         admin.post(f"{P}/admin/queue/resume").raise_for_status()
 

@@ -59,3 +59,13 @@ async def test_another_sites_next_is_never_followed(page: Page, web: WebServer) 
     await form.get_by_label("Password").fill(PASSWORD)
     await form.get_by_role("button", name="Sign in").click()
     await expect(page).to_have_url(f"{web.url}/library")
+
+
+async def test_the_pages_for_refusals_are_accessible_too(page: Page, web: WebServer) -> None:
+    await sign_up(page, web)
+    response = await page.goto(f"{web.url}/admin/users")
+    assert response is not None and response.status == 403
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Administrators only")
+    await assert_accessible(page)
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await assert_accessible(page)

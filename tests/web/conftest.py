@@ -1,7 +1,7 @@
 """Browser tests: Debian's Chromium driven by Playwright (async, on the suite's own event loop)
 against a real `posegen serve` process with its embedded worker, on SQLite.
 
-Every test signs up its own account, so all browser tests share one server. Nothing leaves
+Every test signs up its own account, so the tests of a module share one server. Nothing leaves
 127.0.0.1: any other request the page makes is aborted and fails the test.
 """
 
@@ -88,10 +88,10 @@ def web_server(seeded: Path, data_dir: Path, **settings: str) -> Iterator[WebSer
             server.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def web(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
-    """The server every browser test shares (each test signs up accounts of its own; a test that
-    pauses the queue resumes it)."""
+    """The server a module's browser tests share (each test signs up accounts of its own; a test
+    that pauses the queue resumes it). Per module, so none outlives the browser tests."""
     with web_server(seeded, tmp_path_factory.mktemp("web")) as server:
         yield server
 

@@ -20,8 +20,8 @@ const pager = document.querySelector("[data-pager]");
 const categoryList = document.querySelector("[data-categories]");
 const detail = document.querySelector("[data-detail]");
 
-/** What is shown: read from the URL at start, written back on every change. */
-const state = {
+/** The view with no filter: the first page of every pose, most popular first. */
+const DEFAULT_STATE = Object.freeze({
   category: "",
   search: "",
   difficulty: "",
@@ -32,7 +32,9 @@ const state = {
   featured: false,
   favorites: false,
   page: 1,
-};
+});
+/** What is shown: read from the URL at start, written back on every change. */
+const state = { ...DEFAULT_STATE };
 let categories = [];
 let shownPoses = [];
 let loading = null; // the AbortController of the list request in flight
@@ -491,18 +493,7 @@ form.addEventListener("submit", (event) => {
 
 form.addEventListener("reset", (event) => {
   event.preventDefault();
-  Object.assign(state, {
-    category: "",
-    search: "",
-    difficulty: "",
-    framing: "",
-    genderSuitability: "",
-    premium: "",
-    sort: "popular",
-    featured: false,
-    favorites: false,
-    page: 1,
-  });
+  Object.assign(state, DEFAULT_STATE);
   stateToForm();
   markCategory();
   load();

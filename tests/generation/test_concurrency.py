@@ -39,7 +39,7 @@ async def failed_generation(client: httpx.AsyncClient, db: Database, world: Scen
     async with db.session() as session:
         for pose in await manage.poses_of(session, generation_id):
             ended = await outcomes.end(
-                session, pose, PoseStatus.FAILED, "PROVIDER_ERROR", "boom", expect=PoseStatus.QUEUED
+                session, pose, PoseStatus.FAILED, "PROVIDER_UNAVAILABLE", "boom", expect=PoseStatus.QUEUED
             )
             assert ended is not None
     async with db.session(write=False) as session:
@@ -177,7 +177,9 @@ async def test_a_cancelled_generation_resumes_with_retry_charged_again(
     generation_id = accepted.json()["generationId"]
     async with db.session() as session:
         first = (await manage.poses_of(session, generation_id))[0]
-        await outcomes.end(session, first, PoseStatus.FAILED, "PROVIDER_ERROR", "x", expect=PoseStatus.QUEUED)
+        await outcomes.end(
+            session, first, PoseStatus.FAILED, "PROVIDER_UNAVAILABLE", "x", expect=PoseStatus.QUEUED
+        )
     canceled = await client.post(f"{P}/generations/{generation_id}/cancel", headers=world.headers)
     assert canceled.json()["generation"]["status"] == "canceled"
     assert await balance_of(db, world.user.id) == 10_000

@@ -1,0 +1,210 @@
+"""Every kind of generation event, one model each, and the one registry they are written through.
+
+A model is the `data` of its kind as it is stored and published; its field
+names are snake_case in Python and camelCase on the wire. `docs/events.md` is
+generated from this module (`python -m posegen.generation.event_docs`), so the
+docstrings and field descriptions here are the documentation clients read.
+
+Nothing here touches the database or the work pipeline, so any package can
+build events without an import cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+from posegen.engines.base import ErrorCode
+
+Count = Annotated[int, Field(ge=0)]
+# Error codes arrive as the enum's string value from most producers; strict mode alone would
+# accept only the enum member.
+Code = Annotated[ErrorCode, Field(strict=False, description="Why it failed (an error code).")]
+
+
+class UnknownEventKind(ValueError):
+    """An event kind that is not in the registry: nothing may write it."""
+
+
+class EventData(BaseModel):
+    """The `data` of one event kind; subclasses set `kind` and say when it is sent."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=True
+    )
+
+    kind: ClassVar[str]
+    # Live-only kinds are published but never stored, so they have no seq and are not replayed.
+    stored: ClassVar[bool] = True
+    # Optional fields that are left out of `data` when unset (rather than sent as null).
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset()
+
+    def data(self) -> dict[str, Any]:
+        """The payload as it is stored and sent: camelCase keys, JSON values."""
+        absent = {name for name in self.omitted_when_none if getattr(self, name) is None}
+        return self.model_dump(mode="json", by_alias=True, exclude=absent)
+
+
+class GenerationQueued(EventData):
+    """A generation was accepted and charged (the first event of every generation), or a retry put
+    its failed and cancelled poses back in the queue. Exactly one of `total` and `retried` is sent."""
+
+    kind = "generation.queued"
+    omitted_when_none = frozenset({"total", "retried"})
+
+    total: Count | None = Field(None, description="Poses requested (on submission).")
+    retried: Count | None = Field(None, description="Poses put back in the queue (on retry).")
+    credit_charged: Count = Field(description="Credits charged by this submission or retry.")
+
+    @model_validator(mode="after")
+    def _one_reason(self) -> GenerationQueued:
+        if (self.total is None) == (self.retried is None):
+            raise ValueError("a generation.queued event has either total or retried")
+        return self
+
+
+class GenerationStarted(EventData):
+    """A worker claimed the generation's first pose; the generation is now processing."""
+
+    kind = "generation.started"
+
+
+class PoseCompleted(EventData):
+    """A pose finished rendering and its files are stored."""
+
+    kind = "pose.completed"
+
+    pose_id: str = Field(description="The generated pose.")
+    variation_key: str = Field(description="Which variation it is (`<poseId>-v<n>`).")
+    thumbnail_key: str | None = Field(
+        description="Stored as the thumbnail's storage key; clients receive `thumbnailUrl`, "
+        "a signed URL (null when there is no thumbnail), instead."
+    )
+
+
+class PoseFailed(EventData):
+    """A pose failed for good or was cancelled (`errorCode` `CANCELED`); its credits were refunded."""
+
+    kind = "pose.failed"
+
+    pose_id: str = Field(description="The generated pose.")
+    variation_key: str = Field(description="Which variation it is (`<poseId>-v<n>`).")
+    error_code: Code
+    refunded: Count = Field(description="Credits given back for this pose.")
+
+
+class GenerationProgress(EventData):
+    """A pose reached a final state and others are still to come."""
+
+    kind = "generation.progress"
+
+    completed: Count = Field(description="Poses completed so far.")
+    failed: Count = Field(description="Poses failed so far.")
+    total: Count = Field(description="Poses expected in all.")
+    percentage: float = Field(
+        ge=0, le=100, description="Share of poses completed, failed or cancelled, 0–100."
+    )
+    estimated_time_remaining: float | None = Field(
+        ge=0, description="Seconds left, when known; null otherwise."
+    )
+
+
+class GenerationFinished(EventData):
+    """The shape shared by the four final events; exactly one of them ends each round of a
+    generation (a retry starts a new round)."""
+
+    completed: Count = Field(description="Poses completed.")
+    failed: Count = Field(description="Poses failed.")
+    credit_refunded: Count = Field(description="Credits refunded to the user for this generation so far.")
+
+
+class GenerationCompleted(GenerationFinished):
+    """Final event: every pose completed."""
+
+    kind = "generation.completed"
+
+
+class GenerationPartial(GenerationFinished):
+    """Final event: some poses completed and the others failed."""
+
+    kind = "generation.partial"
+
+
+class GenerationFailed(GenerationFinished):
+    """Final event: no pose completed."""
+
+    kind = "generation.failed"
+
+
+class GenerationCanceled(GenerationFinished):
+    """Final event: the user cancelled; poses not yet rendered were refunded."""
+
+    kind = "generation.canceled"
+
+
+class BackgroundCompleted(EventData):
+    """A background change of a generated pose finished; the pose's image, thumbnail and exports
+    were replaced."""
+
+    kind = "background.completed"
+
+    pose_id: str = Field(description="The generated pose whose background changed.")
+    thumbnail_key: str = Field(
+        description="Stored as the new thumbnail's storage key; clients receive `thumbnailUrl`, "
+        "a signed URL, instead."
+    )
+    generation_time_ms: Count = Field(description="How long the change took, in milliseconds.")
+
+
+class BackgroundFailed(EventData):
+    """A background change failed for good or was dead-lettered; its credits were refunded and the
+    pose keeps its previous image."""
+
+    kind = "background.failed"
+
+    pose_id: str = Field(description="The generated pose.")
+    error_code: Code
+    refunded: Count = Field(description="Credits given back for the change.")
+
+
+class PoseProgress(EventData):
+    """A running render finished a step (engines that report steps); at most two per second per
+    pose."""
+
+    kind = "pose.progress"
+    stored = False
+
+    pose_id: str = Field(description="The generated pose.")
+    step: Count = Field(description="Steps done.")
+    steps: Annotated[int, Field(ge=1, description="Steps in all.")]
+    percentage: float = Field(ge=0, le=100, description="`step / steps` as 0–100.")
+
+
+EVENT_MODELS: tuple[type[EventData], ...] = (
+    GenerationQueued,
+    GenerationStarted,
+    PoseProgress,
+    PoseCompleted,
+    PoseFailed,
+    GenerationProgress,
+    GenerationCompleted,
+    GenerationPartial,
+    GenerationFailed,
+    GenerationCanceled,
+    BackgroundCompleted,
+    BackgroundFailed,
+)
+EVENT_KINDS: Mapping[str, type[EventData]] = {model.kind: model for model in EVENT_MODELS}
+FINAL_KINDS = frozenset(model.kind for model in EVENT_MODELS if issubclass(model, GenerationFinished))
+
+
+def parse(kind: str, data: Mapping[str, Any]) -> EventData:
+    """The typed event of a kind string and its payload; raises `UnknownEventKind` for a kind the
+    registry does not have and pydantic's `ValidationError` for a payload that does not fit."""
+    model = EVENT_KINDS.get(kind)
+    if model is None:
+        raise UnknownEventKind(f"unknown event kind {kind!r}")
+    return model.model_validate(data)

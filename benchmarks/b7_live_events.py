@@ -85,6 +85,7 @@ from posegen.auth.tokens import TokenService
 from posegen.config import RealtimeSettings, RedisSettings, Settings
 from posegen.db import Database, create_engine
 from posegen.generation import events
+from posegen.generation.event_kinds import GenerationProgress
 from posegen.generation.models import Generation, GenerationStatus, GenerationType
 from posegen.realtime.bus import create_bus
 
@@ -581,19 +582,14 @@ async def latency_run(
             user_id = user_ids[index % len(user_ids)]
             generation_id = generations[user_id]
             async with db.session() as session:
-                seq = await events.append(
-                    session,
-                    generation_id,
-                    user_id,
-                    "generation.progress",
-                    {
-                        "completed": index // len(user_ids) + 1,
-                        "failed": 0,
-                        "total": EVENTS,
-                        "percentage": round((index + 1) * 100 / EVENTS, 1),
-                        "estimatedTimeRemaining": None,
-                    },
+                progress = GenerationProgress(
+                    completed=index // len(user_ids) + 1,
+                    failed=0,
+                    total=EVENTS,
+                    percentage=round((index + 1) * 100 / EVENTS, 1),
+                    estimated_time_remaining=None,
                 )
+                seq = await events.append(session, generation_id, user_id, progress)
             commits[(generation_id, seq)] = time.time()
             expected_receipts += sockets_of[user_id]
         publish_s = time.monotonic() - start

@@ -14,6 +14,7 @@ from posegen.credits.service import pay
 from posegen.db import after_commit
 from posegen.errors import Conflict, NotFound
 from posegen.generation import events
+from posegen.generation.event_kinds import GenerationQueued
 from posegen.generation.locks import lock_generation, lock_project
 from posegen.generation.models import (
     TERMINAL_GENERATION,
@@ -168,11 +169,7 @@ async def retry_failed(
     generation.completed_at = None
     await session.flush()
     await events.append(
-        session,
-        generation.id,
-        user.id,
-        "generation.queued",
-        {"retried": total, "creditCharged": payment.credits},
+        session, generation.id, user.id, GenerationQueued(retried=total, credit_charged=payment.credits)
     )
     after_commit(session, wake)
     return total

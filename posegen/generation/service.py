@@ -24,6 +24,7 @@ from posegen.engines.base import Engine
 from posegen.engines.flux.prompt import build_prompt
 from posegen.errors import Forbidden, IdempotencyKeyReused, NotFound, ValidationFailed
 from posegen.generation import events
+from posegen.generation.event_kinds import GenerationQueued
 from posegen.generation.locks import lock_project
 from posegen.generation.models import GeneratedPose, Generation, GenerationType
 from posegen.generation.pricing import CHARGE_REFERENCE, QUALITY_SIZES, pose_cost
@@ -331,11 +332,7 @@ async def submit(
             .values(usage_count=Pose.usage_count + count, popularity_score=Pose.popularity_score + count)
         )
     await events.append(
-        session,
-        generation.id,
-        user.id,
-        "generation.queued",
-        {"total": len(planned), "creditCharged": payment.credits},
+        session, generation.id, user.id, GenerationQueued(total=len(planned), credit_charged=payment.credits)
     )
     position = await queue_position(session, generation.created_at)
     seconds = await _estimate(session, settings, position + len(planned))

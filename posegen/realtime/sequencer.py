@@ -15,14 +15,11 @@ from typing import Any
 from sqlalchemy import select
 
 from posegen.db import Database
+from posegen.generation.event_kinds import FINAL_KINDS as FINAL_KINDS  # also read by sse.py
 from posegen.generation.events import as_message
 from posegen.generation.models import Generation, GenerationEvent
 from posegen.realtime.fanout import Event
 from posegen.storage.base import Storage
-
-FINAL_KINDS = frozenset(
-    {"generation.completed", "generation.partial", "generation.failed", "generation.canceled"}
-)
 
 
 class Sequencer:

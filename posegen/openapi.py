@@ -13,6 +13,10 @@ FastAPI documents a `422 HTTPValidationError` that this service never sends
 - statuses that follow from a route's own rules (402, 403, 409, …) are
   declared where the route is, with `responses=errors(409)`;
 - every one of them is the error envelope, `ErrorResponse`.
+
+Schema names are those of the models (STYLE.md): one schema per model for
+requests and responses alike, and a multipart body is named by its route
+(`form_body`) instead of FastAPI's `Body_<operation id>`.
 """
 
 from __future__ import annotations
@@ -87,6 +91,32 @@ def binary_body(*media_types: str, description: str) -> dict[int | str, dict[str
     }
 
 
+# Operation key that carries a multipart body's schema name from the route to `build_openapi`.
+_FORM_NAME = "x-posegen-form-name"
+
+
+def form_body(name: str) -> dict[str, Any]:
+    """`openapi_extra=` naming a multipart body's schema (FastAPI would call it `Body_<operation id>`).
+
+    Routes whose forms are the same may share the name; forms that differ may not."""
+    return {_FORM_NAME: name}
+
+
+def _name_form_bodies(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    for item in document["paths"].values():
+        for operation in item.values():
+            name = operation.pop(_FORM_NAME, None)
+            if name is None:
+                continue
+            for media in operation["requestBody"]["content"].values():
+                generated = media["schema"]["$ref"].rsplit("/", 1)[1]
+                body = {**schemas.pop(generated), "title": name}
+                if schemas.setdefault(name, body) != body:
+                    raise ValueError(f"two different form bodies are both named {name}")
+                media["schema"] = {"$ref": f"#/components/schemas/{name}"}
+
+
 def _dependants(dependant: Dependant) -> Iterator[Dependant]:
     yield dependant
     for sub in dependant.dependencies:
@@ -131,8 +161,12 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         version=app.version,
         description=app.description,
         routes=app.routes,
+        # A model used both as a body and in an answer keeps its one name (no `X-Input`/`X-Output`),
+        # and date-times are documented as `format: date-time` in answers too.
+        separate_input_output_schemas=False,
     )
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    _name_form_bodies(document)
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     envelope = ErrorResponse.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")

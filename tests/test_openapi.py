@@ -1,4 +1,5 @@
-"""The OpenAPI document tells the truth about errors: the real envelope, the statuses really sent."""
+"""The OpenAPI document tells the truth: every answer's body, the real error envelope, the statuses
+really sent, and schema names as STYLE.md writes them."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI, File, UploadFile
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from posegen.app import create_app
 from posegen.db import Database
-from posegen.kit.schemas import Schema
-from posegen.openapi import ErrorResponse
+from posegen.kit.schemas import Schema, UtcDateTime
+from posegen.openapi import ErrorResponse, build_openapi
 from tests.fixtures.app import make_settings
 
 APP = create_app(make_settings("sqlite:///unused.db", Path("unused")), embed_worker=False)
@@ -102,6 +104,123 @@ def test_non_json_answers_document_their_media_types() -> None:
     assert media(f"{P}/generations/{{generation_id}}/export-zip") == {"application/zip"}
     assert media(f"{P}/generations/{{generation_id}}/events") == {"text/event-stream"}
     assert media(f"{P}/files/{{key}}") == {"image/*", "application/octet-stream"}
+
+
+# --- answers: every success status says what comes back ------------------------------------------
+
+# What the non-JSON answers are: stored files, ZIPs, event streams.
+STREAM_MEDIA_TYPES = {"image/*", "application/octet-stream", "application/zip", "text/event-stream"}
+# A component name as STYLE.md writes model names (`X`, `XCreate`, `XUpdate`, …): one CamelCase
+# word, so no `Body_<operation id>`, no `X-Input`/`X-Output` pair, no `module__path__X` double.
+SCHEMA_NAME = re.compile(r"[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)*")
+GENERATED_PREFIXES = ("Body", "Response", "Dict", "List", "Mapping", "Any")
+
+
+def _component(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any] | None:
+    ref = schema.get("$ref", "")
+    if not ref.startswith("#/components/schemas/"):
+        return None
+    found: dict[str, Any] | None = document["components"]["schemas"].get(ref.rsplit("/", 1)[1])
+    return found
+
+
+def undocumented_answers(document: dict[str, Any]) -> list[str]:
+    """Success answers whose body the document does not describe, one line each."""
+    problems = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            where = f"{method.upper()} {path}"
+            successes = {code: r for code, r in operation["responses"].items() if code.startswith("2")}
+            if not successes:
+                problems.append(f"{where}: no success status")
+            for code, response in successes.items():
+                content = response.get("content", {})
+                if code == "204":
+                    if content:
+                        problems.append(f"{where} {code}: a body on 204")
+                    continue
+                if not content:
+                    problems.append(f"{where} {code}: no body documented")
+                for media, body in content.items():
+                    schema = body.get("schema") or {}
+                    if media == "application/json":
+                        # A named model with its fields, never `{}` or a bare `object`.
+                        model = _component(document, schema)
+                        if model is None or not model.get("properties"):
+                            problems.append(f"{where} {code}: JSON without a model ({schema})")
+                    elif media not in STREAM_MEDIA_TYPES or schema.get("type") != "string":
+                        problems.append(f"{where} {code}: {media} {schema}")
+    return problems
+
+
+def badly_named_schemas(document: dict[str, Any]) -> list[str]:
+    """Component names that are not model names as STYLE.md writes them."""
+    return [
+        name
+        for name, schema in document["components"]["schemas"].items()
+        if not SCHEMA_NAME.fullmatch(name)
+        or name.startswith(GENERATED_PREFIXES)
+        or schema.get("title", name) != name
+    ]
+
+
+async def test_every_answer_documents_its_body_and_every_schema_name_is_a_model_name(
+    client: httpx.AsyncClient,
+) -> None:
+    served = (await client.get("/openapi.json")).json()
+    assert len(served["paths"]) >= 50
+    assert undocumented_answers(served) == []
+    assert badly_named_schemas(served) == []
+
+
+class Tier(Schema):
+    """A body that is also part of an answer, serialised otherwise than read (FastAPI would split it)."""
+
+    expires_at: UtcDateTime | None = None
+
+
+class Holder(Schema):
+    tier: Tier
+
+
+def test_the_answer_and_name_checks_find_what_they_look_for() -> None:
+    """A route returning a dict, a multipart body FastAPI names, a model on both sides: all flagged."""
+
+    app = FastAPI()
+
+    @app.get("/loose")
+    async def loose() -> dict[str, Any]:
+        return {}
+
+    @app.post("/upload")
+    async def upload(file: typing.Annotated[UploadFile, File()]) -> Holder:
+        raise NotImplementedError
+
+    @app.post("/tier")
+    async def tier(body: Tier) -> Holder:
+        raise NotImplementedError
+
+    document = build_openapi(app)
+    assert [line.split(":")[0] for line in undocumented_answers(document)] == ["GET /loose 200"]
+    # `Tier` is a body and part of an answer, and stays one schema.
+    assert badly_named_schemas(document) == ["Body_upload_upload_post"]
+    assert {"Tier", "Holder"} <= set(document["components"]["schemas"])
+
+    names = ["Tier-Input", "posegen__admin__schemas__Tier", "Dict_str_Any_", "Response_Loose", "TierUpdate"]
+    generated = {"components": {"schemas": {name: {"title": name} for name in names}}}
+    assert badly_named_schemas(generated) == names[:-1]
+    assert badly_named_schemas({"components": {"schemas": {"Tier": {"title": "Other"}}}}) == ["Tier"]
+
+
+def test_schemas_that_are_bodies_and_answers_keep_one_name() -> None:
+    schemas = DOCUMENT["components"]["schemas"]
+    assert "UnlimitedTier" in schemas
+    admin_user = schemas["AdminUserOut"]["properties"]
+    assert admin_user["unlimited"] == {"$ref": "#/components/schemas/UnlimitedTier"}
+    assert admin_user["createdAt"]["format"] == "date-time"
+    for path in (f"{P}/uploads", f"{P}/projects/{{project_id}}/avatar"):
+        body = DOCUMENT["paths"][path]["post"]["requestBody"]["content"]["multipart/form-data"]
+        assert body["schema"] == {"$ref": "#/components/schemas/ImageUpload"}
 
 
 def _concrete(path: str) -> str:

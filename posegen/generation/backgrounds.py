@@ -16,7 +16,7 @@ from posegen.engines.base import Engine
 from posegen.errors import Conflict, NotFound, ValidationFailed
 from posegen.generation.manage import completed_pose
 from posegen.generation.models import BackgroundChange, PoseStatus
-from posegen.generation.schemas import BackgroundOptions
+from posegen.generation.schemas import BackgroundChangeAccepted, BackgroundOptions
 from posegen.kit.time import utcnow
 from posegen.projects.uploads import get_owned_upload
 
@@ -31,7 +31,7 @@ async def request_change(
     pose_id: str,
     body: BackgroundOptions,
     wake: Callable[[], None],
-) -> dict[str, object]:
+) -> BackgroundChangeAccepted:
     """Charge for and queue a background change; refunded if it fails."""
     pose = await completed_pose(session, user.id, pose_id)
     engine = engines(pose.engine)
@@ -81,10 +81,10 @@ async def request_change(
     change.quota_day = payment.quota_day
     await session.flush()
     after_commit(session, wake)
-    return {
-        "poseId": pose.id,
-        "backgroundChangeId": change.id,
-        "status": "queued",
-        "creditCharged": payment.credits,
-        "creditBalance": await credits.balance(session, user.id),
-    }
+    return BackgroundChangeAccepted(
+        pose_id=pose.id,
+        background_change_id=change.id,
+        status="queued",
+        credit_charged=payment.credits,
+        credit_balance=await credits.balance(session, user.id),
+    )

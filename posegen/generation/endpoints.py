@@ -7,8 +7,7 @@ from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Depends, Header, Query, Request, status
-from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import Field
+from fastapi.responses import StreamingResponse
 
 from posegen.auth.dependencies import CurrentUser
 from posegen.config import Settings
@@ -19,23 +18,29 @@ from posegen.generation import backgrounds, exports, manage, service, stats
 from posegen.generation.exports import delete_files, zip_entries
 from posegen.generation.models import GenerationStatus, PoseStatus
 from posegen.generation.schemas import (
+    BackgroundChangeAccepted,
     BackgroundOptions,
+    EngineList,
+    EngineOut,
+    ExportRequest,
     GenerateAccepted,
     GenerateRequest,
     GenerationDetail,
     GenerationList,
     GenerationResult,
     GenerationSingle,
+    PoseExport,
     Quote,
     ResultsOut,
+    RetryAccepted,
+    UserStats,
 )
 from posegen.generation.views import generation_out, pose_out, progress
 from posegen.imaging.presets import resolve_preset
 from posegen.imaging.zipstream import zip_stream
 from posegen.kit.pagination import PageRequest, page_params
-from posegen.kit.schemas import Schema
+from posegen.kit.schemas import Deleted
 from posegen.kit.tasks import background
-from posegen.kit.text import LINE
 from posegen.openapi import binary_body, errors
 from posegen.ratelimit.http import PoseBudgetDep
 from posegen.storage.endpoints import StorageDep
@@ -102,25 +107,25 @@ async def quote(
 
 
 @router.get("/engines")
-async def list_engines(engines: Engines) -> dict[str, list[dict[str, object]]]:
+async def list_engines(engines: Engines) -> EngineList:
     """The image engines this service offers and whether each can take work now."""
-    return {
-        "engines": [
-            {
-                "name": engine.name,
-                "description": engine.description,
-                "available": engine.available(),
-                "supportsControlImage": engine.supports_control_image,
-                "defaultSize": engine.default_size,
-                "qualities": list(engine.qualities),
-            }
+    return EngineList(
+        engines=[
+            EngineOut(
+                name=engine.name,
+                description=engine.description,
+                available=engine.available(),
+                supports_control_image=engine.supports_control_image,
+                default_size=engine.default_size,
+                qualities=list(engine.qualities),
+            )
             for engine in engines.engines.values()
         ]
-    }
+    )
 
 
 @router.get("/stats")
-async def user_statistics(user: CurrentUser, session: Session, storage: StorageDep) -> dict[str, object]:
+async def user_statistics(user: CurrentUser, session: Session, storage: StorageDep) -> UserStats:
     """The caller's totals: completed poses, projects, recent generations, credits, top poses."""
     return await stats.user_stats(session, storage, user.id)
 
@@ -181,21 +186,21 @@ async def cancel(
 )
 async def retry(
     generation_id: str, request: Request, user: CurrentUser, session: Session, settings: SettingsDep
-) -> dict[str, object]:
+) -> RetryAccepted:
     """Queue the failed poses again, charging them again in the same transaction."""
     count = await manage.retry_failed(session, settings.pricing, user, generation_id, lambda: _wake(request))
-    return {"generationId": generation_id, "status": "queued", "posesRequeued": count}
+    return RetryAccepted(generation_id=generation_id, status="queued", poses_requeued=count)
 
 
 @router.delete("/generations/{generation_id}", responses=errors(409))
 async def delete_generation(
     generation_id: str, user: CurrentUser, session: Session, storage: StorageDep
-) -> JSONResponse:
+) -> Deleted:
     """Delete a finished generation and its files."""
     keys = await manage.delete(session, user, generation_id)
     # Files go only once the rows are gone for good.
     after_commit(session, lambda: background(delete_files(storage, keys)))
-    return JSONResponse({"success": True})
+    return Deleted()
 
 
 @router.get(
@@ -233,17 +238,13 @@ async def export_zip(
     )
 
 
-class ExportRequest(Schema):
-    format: Annotated[str, Field(min_length=1, max_length=40), LINE]
-
-
 @router.post("/poses/{pose_id}/regenerate-export", responses=errors(409))
 async def regenerate_export(
     pose_id: str, body: ExportRequest, user: CurrentUser, session: Session, storage: StorageDep
-) -> dict[str, str]:
+) -> PoseExport:
     """Render one export of a finished pose again (free)."""
     key, storage_key = await exports.regenerate_export(session, storage, user.id, pose_id, body.format)
-    return {"format": key, "exportUrl": storage.url(storage_key)}
+    return PoseExport(format=key, export_url=storage.url(storage_key))
 
 
 @router.post(
@@ -257,7 +258,7 @@ async def change_background(
     session: Session,
     settings: SettingsDep,
     engines: Engines,
-) -> dict[str, object]:
+) -> BackgroundChangeAccepted:
     """Give a finished pose a new background: charged now, refunded if it fails."""
     return await backgrounds.request_change(
         session, settings, engines.get, user, pose_id, body, lambda: _wake(request)

@@ -267,3 +267,70 @@ class ResultsOut(Schema):
 
 class GenerationSingle(Schema):
     generation: GenerationOut
+
+
+class RetryAccepted(Schema):
+    """`POST /generations/{id}/retry`: the failed and cancelled poses are queued again."""
+
+    generation_id: str
+    status: Literal["queued"]
+    poses_requeued: int
+
+
+class ExportRequest(Schema):
+    format: Annotated[str, Field(min_length=1, max_length=40), LINE]
+
+
+class PoseExport(Schema):
+    """One export of a finished pose, rendered again."""
+
+    format: str
+    export_url: str
+
+
+class BackgroundChangeAccepted(Schema):
+    """`POST /poses/{id}/background`: the change is charged and queued."""
+
+    pose_id: str
+    background_change_id: str
+    status: Literal["queued"]
+    credit_charged: int
+    credit_balance: int
+
+
+class EngineOut(Schema):
+    """An image engine this service offers (`Out`: `Engine` is the engines' protocol)."""
+
+    name: str
+    description: str
+    available: bool
+    supports_control_image: bool
+    default_size: int
+    qualities: list[Quality]
+
+
+class EngineList(Schema):
+    engines: list[EngineOut]
+
+
+class CreditUsage(Schema):
+    total_spent: int = Field(description="Credits spent, net of refunds.")
+    last30_days: int
+    average_per_generation: float
+
+
+class TopUsedPose(Schema):
+    pose_id: str
+    pose_name: str
+    usage_count: int
+    preview_url: str | None
+
+
+class UserStats(Schema):
+    """The caller's totals (`GET /stats`)."""
+
+    total_poses_generated: int = Field(description="Completed poses only.")
+    total_projects: int
+    recent_generations: int = Field(description="Generations of the last 7 days.")
+    credit_usage: CreditUsage
+    top_used_poses: list[TopUsedPose] = Field(description="The 5 library poses used most.")

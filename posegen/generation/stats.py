@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.credits.models import CreditEntry, EntryKind
 from posegen.generation.models import GeneratedPose, Generation, PoseStatus
+from posegen.generation.schemas import CreditUsage, TopUsedPose, UserStats
 from posegen.kit.time import utcnow
 from posegen.library.models import Pose
 from posegen.projects.models import Project
@@ -30,7 +31,7 @@ async def seconds_per_pose(session: AsyncSession) -> float | None:
     return float(average) / 1000 if average else None
 
 
-async def user_stats(session: AsyncSession, storage: Storage, user_id: str) -> dict[str, object]:
+async def user_stats(session: AsyncSession, storage: Storage, user_id: str) -> UserStats:
     now = utcnow()
     completed = await session.scalar(
         select(func.count())
@@ -67,22 +68,22 @@ async def user_stats(session: AsyncSession, storage: Storage, user_id: str) -> d
         .order_by(func.count(GeneratedPose.id).desc(), Pose.name)
         .limit(5)
     )
-    return {
-        "totalPosesGenerated": int(completed or 0),
-        "totalProjects": int(projects or 0),
-        "recentGenerations": int(recent or 0),
-        "creditUsage": {
-            "totalSpent": total_spent,
-            "last30Days": await spent(timedelta(days=30)),
-            "averagePerGeneration": round(total_spent / generations, 2) if generations else 0,
-        },
-        "topUsedPoses": [
-            {
-                "poseId": pose_id,
-                "poseName": name,
-                "usageCount": int(uses),
-                "previewUrl": storage.url(key) if key else None,
-            }
+    return UserStats(
+        total_poses_generated=int(completed or 0),
+        total_projects=int(projects or 0),
+        recent_generations=int(recent or 0),
+        credit_usage=CreditUsage(
+            total_spent=total_spent,
+            last30_days=await spent(timedelta(days=30)),
+            average_per_generation=round(total_spent / generations, 2) if generations else 0.0,
+        ),
+        top_used_poses=[
+            TopUsedPose(
+                pose_id=pose_id,
+                pose_name=name,
+                usage_count=int(uses),
+                preview_url=storage.url(key) if key else None,
+            )
             for pose_id, name, uses, key in top
         ],
-    }
+    )

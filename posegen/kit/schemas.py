@@ -18,7 +18,7 @@ while every other type stays strict (tests/test_openapi.py checks every body).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, Strict
 from pydantic.alias_generators import to_camel
@@ -112,3 +112,9 @@ class Schema(BaseModel):
 # Set after the class statement so the pydantic mypy plugin keeps typing `__init__` by field
 # name, which is what `__init__` accepts; subclasses inherit the value when they are built.
 Schema.model_config["validate_by_name"] = False
+
+
+class Deleted(Schema):
+    """The answer of a delete: `{"success": true}`."""
+
+    success: Literal[True] = True

@@ -14,11 +14,11 @@ from posegen.auth.dependencies import CurrentUser
 from posegen.config import Settings
 from posegen.db import Session, UnitOfWorkRoute
 from posegen.kit.pagination import PageRequest, page_params
-from posegen.openapi import errors
+from posegen.kit.schemas import Deleted
+from posegen.openapi import errors, form_body
 from posegen.projects import service, uploads
 from posegen.projects.models import ProjectStatus
 from posegen.projects.schemas import (
-    Deleted,
     ProjectCreate,
     ProjectDetailResult,
     ProjectList,
@@ -118,7 +118,7 @@ async def delete_project(
     return Deleted()
 
 
-@router.post("/projects/{project_id}/avatar")
+@router.post("/projects/{project_id}/avatar", openapi_extra=form_body("ImageUpload"))
 async def set_avatar(
     project_id: str,
     file: ImageFile,
@@ -134,7 +134,7 @@ async def set_avatar(
     return ProjectResult(project=project)
 
 
-@uploads_router.post("/uploads", status_code=status.HTTP_201_CREATED)
+@uploads_router.post("/uploads", status_code=status.HTTP_201_CREATED, openapi_extra=form_body("ImageUpload"))
 async def create_upload(
     file: ImageFile,
     user: CurrentUser,

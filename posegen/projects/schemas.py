@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, field_validator
 
@@ -94,10 +94,6 @@ class ProjectDetailResult(Schema):
 class ProjectList(Schema):
     projects: list[ProjectOut]
     pagination: Pagination
-
-
-class Deleted(Schema):
-    success: Literal[True] = True
 
 
 class UploadOut(Schema):

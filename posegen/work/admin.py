@@ -19,6 +19,14 @@ from posegen.openapi import errors
 from posegen.work import queue
 from posegen.work.models import QueueState, Worker
 from posegen.work.reconciler import reconcile_in
+from posegen.work.schemas import (
+    DeadLetterList,
+    QueueOverview,
+    QueuePaused,
+    RecoveryResult,
+    RecoveryStatus,
+    RequeuedPose,
+)
 
 router = APIRouter(tags=["admin: work"], dependencies=[Depends(require_admin)], route_class=UnitOfWorkRoute)
 
@@ -49,7 +57,7 @@ async def _counts(session: Session) -> dict[str, Any]:
     }
 
 
-@router.get("/recovery/status")
+@router.get("/recovery/status", response_model=RecoveryStatus)
 async def recovery_status(session: Session) -> dict[str, Any]:
     """Queue counts, live workers and the last reconciler run."""
     workers = await session.scalars(select(Worker).order_by(Worker.last_heartbeat_at.desc()).limit(100))
@@ -77,14 +85,14 @@ async def recovery_status(session: Session) -> dict[str, Any]:
     }
 
 
-@router.post("/recovery/trigger")
+@router.post("/recovery/trigger", response_model=RecoveryResult)
 async def recovery_trigger(session: Session) -> dict[str, int]:
     """Run the reconciler now: re-queue expired leases, dead-letter exhausted poses, finalise."""
     run = await reconcile_in(session, utcnow())
     return {"recovered": run.recovered, "deadLettered": run.dead_lettered}
 
 
-@router.get("/admin/queue")
+@router.get("/admin/queue", response_model=QueueOverview)
 async def queue_state(session: Session) -> dict[str, Any]:
     """Whether claims are paused, and the queue's counts."""
     return {"paused": await queue.is_paused(session), **await _counts(session)}
@@ -104,20 +112,20 @@ async def _set_paused(session: Session, admin: AdminUser, paused: bool) -> dict[
     return {"paused": paused}
 
 
-@router.post("/admin/queue/pause")
+@router.post("/admin/queue/pause", response_model=QueuePaused)
 async def pause(session: Session, admin: AdminUser) -> dict[str, Any]:
     """Stop every worker from claiming (work already running finishes)."""
     return await _set_paused(session, admin, True)
 
 
-@router.post("/admin/queue/resume")
+@router.post("/admin/queue/resume", response_model=QueuePaused)
 async def resume(request: Request, session: Session, admin: AdminUser) -> dict[str, Any]:
     """Let workers claim again."""
     after_commit(session, request.app.state.wake)
     return await _set_paused(session, admin, False)
 
 
-@router.get("/admin/dead-letter")
+@router.get("/admin/dead-letter", response_model=DeadLetterList)
 async def dead_letter(
     session: Session, page: Annotated[PageRequest, Depends(page_params(20))]
 ) -> dict[str, Any]:
@@ -142,7 +150,7 @@ async def dead_letter(
     }
 
 
-@router.post("/admin/dead-letter/{pose_id}/requeue", responses=errors(409))
+@router.post("/admin/dead-letter/{pose_id}/requeue", response_model=RequeuedPose, responses=errors(409))
 async def requeue(pose_id: str, request: Request, session: Session, admin: AdminUser) -> dict[str, Any]:
     """Queue a dead-lettered pose again, free of charge (it was refunded when it died)."""
     found = await session.get(GeneratedPose, pose_id)

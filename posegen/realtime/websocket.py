@@ -22,6 +22,7 @@ from typing import Any
 
 import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocketState
 
 from posegen.auth import repository as users
 from posegen.auth.session import origin_allowed, session_token
@@ -64,6 +65,9 @@ async def _authenticate(websocket: WebSocket, within_seconds: float) -> tuple[st
             return None
         return user.id, claims.expires_at
     except (TimeoutError, json.JSONDecodeError, Unauthorized, KeyError):
+        return None
+    except WebSocketDisconnect:
+        # The client left during the auth wait: nothing to answer (the caller sees the closed state).
         return None
 
 
@@ -135,7 +139,8 @@ async def events_socket(websocket: WebSocket) -> None:
     settings = websocket.app.state.settings
     identity = await _authenticate(websocket, settings.realtime.auth_timeout_seconds)
     if identity is None:
-        await websocket.close(code=UNAUTHORIZED, reason="authentication failed")
+        if websocket.client_state is not WebSocketState.DISCONNECTED:
+            await websocket.close(code=UNAUTHORIZED, reason="authentication failed")
         return
     user_id, expires_at = identity
     slot = await websocket.app.state.limiter.acquire_slot(

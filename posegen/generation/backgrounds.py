@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.auth.models import User
@@ -14,8 +13,9 @@ from posegen.credits.service import pay
 from posegen.db import after_commit
 from posegen.engines.base import Engine
 from posegen.errors import Conflict, NotFound, ValidationFailed
+from posegen.generation import repository as generations
 from posegen.generation.manage import completed_pose
-from posegen.generation.models import BackgroundChange, PoseStatus
+from posegen.generation.models import BackgroundChange
 from posegen.generation.schemas import BackgroundChangeAccepted, BackgroundOptions
 from posegen.kit.time import utcnow
 from posegen.projects.uploads import get_owned_upload
@@ -45,15 +45,7 @@ async def request_change(
             await get_owned_upload(session, user.id, body.background_upload_id)
         except NotFound as exc:
             raise ValidationFailed("backgroundUploadId: no such upload", field="backgroundUploadId") from exc
-    open_changes = await session.scalar(
-        select(func.count())
-        .select_from(BackgroundChange)
-        .where(
-            BackgroundChange.pose_id == pose.id,
-            BackgroundChange.status.in_([PoseStatus.QUEUED.value, PoseStatus.RUNNING.value]),
-        )
-    )
-    if open_changes:
+    if await generations.open_background_changes(session, pose.id):
         raise Conflict("A background change of this pose is already under way")
     change = BackgroundChange(
         pose_id=pose.id,
@@ -65,8 +57,7 @@ async def request_change(
         upload_id=body.background_upload_id,
         max_attempts=settings.work.max_attempts,
     )
-    session.add(change)
-    await session.flush()
+    await generations.add_background_change(session, change)
     payment = await pay(
         session,
         user,

@@ -15,6 +15,7 @@ from posegen.db import Session, UnitOfWorkRoute, after_commit, reads_only
 from posegen.engines.registry import EngineRegistry
 from posegen.errors import ValidationFailed
 from posegen.generation import backgrounds, exports, manage, service, stats
+from posegen.generation import repository as generations
 from posegen.generation.exports import delete_files, zip_entries
 from posegen.generation.models import GenerationStatus, PoseStatus
 from posegen.generation.schemas import (
@@ -149,14 +150,15 @@ async def get_generation(
 ) -> GenerationResult:
     """A generation with every pose and its progress."""
     generation = await manage.owned(session, user, generation_id)
-    poses = await manage.poses_of(session, generation.id)
+    poses = await generations.poses_of(session, generation.id)
     position = await queue_position(session, generation.created_at)
     detail = GenerationDetail(
         **generation_out(generation).model_dump(by_alias=False),
         poses=[pose_out(pose, storage) for pose in poses],
     )
     return GenerationResult(
-        generation=detail, progress=progress(generation, position, await stats.seconds_per_pose(session))
+        generation=detail,
+        progress=progress(generation, position, await generations.seconds_per_pose(session)),
     )
 
 
@@ -164,7 +166,7 @@ async def get_generation(
 async def results(generation_id: str, user: CurrentUser, session: Session, storage: StorageDep) -> ResultsOut:
     """The poses completed so far."""
     generation = await manage.owned(session, user, generation_id)
-    done = await manage.poses_of(session, generation.id, PoseStatus.COMPLETED)
+    done = await generations.poses_of(session, generation.id, PoseStatus.COMPLETED)
     return ResultsOut(
         results=[pose_out(pose, storage) for pose in done], generation=generation_out(generation)
     )
@@ -225,7 +227,7 @@ async def export_zip(
             raise ValidationFailed(f"formats: unknown format {key!r}", field="formats")
         presets.append(preset)
     generation = await manage.owned(session, user, generation_id)
-    poses = await manage.poses_of(session, generation.id, PoseStatus.COMPLETED)
+    poses = await generations.poses_of(session, generation.id, PoseStatus.COMPLETED)
 
     async def body() -> AsyncIterator[bytes]:
         async for chunk in zip_stream(zip_entries(storage, poses, presets, include_originals)):

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from posegen.db import after_commit
 from posegen.errors import ValidationFailed
+from posegen.generation import repository as generations
 from posegen.generation.manage import completed_pose
 from posegen.generation.models import GeneratedPose
 from posegen.imaging.exports import render_export
@@ -87,9 +88,7 @@ async def regenerate_export(
     data = await run_in_threadpool(_render, await storage.get(image_key), preset, focus)
     key = f"generations/{pose.generation_id}/{pose.id}/exports/{new_id()}-{preset.key}.{preset.extension}"
     await storage.put(key, data)
-    old = (pose.export_keys or {}).get(preset.key)
-    pose.export_keys = {**(pose.export_keys or {}), preset.key: key}
-    await session.flush()
+    old = await generations.set_export_key(session, pose, preset.key, key)
     if old and old != key:
         after_commit(session, lambda: background(delete_files(storage, [old])))
     return preset.key, key

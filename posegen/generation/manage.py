@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +13,7 @@ from posegen.credits.service import pay
 from posegen.db import after_commit
 from posegen.errors import Conflict, NotFound
 from posegen.generation import events
+from posegen.generation import repository as generations
 from posegen.generation.event_kinds import GenerationQueued
 from posegen.generation.locks import lock_generation, lock_project
 from posegen.generation.models import (
@@ -25,35 +25,26 @@ from posegen.generation.models import (
 )
 from posegen.generation.pricing import CHARGE_REFERENCE, pose_cost
 from posegen.kit import wording
-from posegen.kit.pagination import PageRequest, paginate
+from posegen.kit.pagination import PageRequest
 from posegen.kit.time import utcnow
 from posegen.work import outcomes
 
 
 async def owned(session: AsyncSession, user: User, generation_id: str) -> Generation:
-    generation = await session.get(Generation, generation_id)
-    if generation is None or generation.user_id != user.id:
+    generation = await generations.owned_generation(session, user.id, generation_id)
+    if generation is None:
         raise NotFound("Generation not found")
     return generation
 
 
 async def completed_pose(session: AsyncSession, user_id: str, pose_id: str) -> GeneratedPose:
     """A finished pose of this user: `NotFound` for others' ids, `Conflict` until it completed."""
-    pose = await session.get(GeneratedPose, pose_id)
-    if pose is None or pose.user_id != user_id:
+    pose = await generations.owned_pose(session, user_id, pose_id)
+    if pose is None:
         raise NotFound("Pose not found")
     if pose.status != PoseStatus.COMPLETED.value or pose.image_key is None:
         raise Conflict("The pose has not completed")
     return pose
-
-
-async def poses_of(
-    session: AsyncSession, generation_id: str, status: PoseStatus | None = None
-) -> list[GeneratedPose]:
-    query = select(GeneratedPose).where(GeneratedPose.generation_id == generation_id)
-    if status is not None:
-        query = query.where(GeneratedPose.status == status.value)
-    return list(await session.scalars(query.order_by(GeneratedPose.variation_index)))
 
 
 async def search(
@@ -63,12 +54,7 @@ async def search(
     status: GenerationStatus | None,
     page: PageRequest,
 ) -> tuple[list[Generation], int]:
-    query = select(Generation).where(Generation.user_id == user.id)
-    if project_id is not None:
-        query = query.where(Generation.project_id == project_id)
-    if status is not None:
-        query = query.where(Generation.status == status.value)
-    return await paginate(session, query, page, Generation.created_at.desc(), Generation.id.desc())
+    return await generations.search_generations(session, user.id, project_id, status, page)
 
 
 async def _locked(session: AsyncSession, user: User, generation_id: str) -> Generation:
@@ -181,14 +167,8 @@ async def delete(session: AsyncSession, user: User, generation_id: str) -> list[
     if GenerationStatus(generation.status) not in TERMINAL_GENERATION:
         raise Conflict("A generation can be deleted once it has finished or been cancelled")
     keys: list[str] = []
-    for pose in await poses_of(session, generation.id):
+    for pose in await generations.poses_of(session, generation.id):
         keys += [key for key in (pose.image_key, pose.thumbnail_key, pose.control_map_key) if key]
         keys += [key for key in (pose.export_keys or {}).values() if key not in keys]
-    # Poses, events and background changes go with it (ON DELETE CASCADE).
-    await session.execute(
-        sql_delete(Generation)
-        .where(Generation.id == generation.id)
-        .execution_options(synchronize_session=False)
-    )
-    session.expunge(generation)
+    await generations.delete_generation(session, generation)
     return keys

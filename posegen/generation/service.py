@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.auth.models import User
@@ -24,13 +23,12 @@ from posegen.engines.base import Engine
 from posegen.engines.flux.prompt import build_prompt
 from posegen.errors import Forbidden, IdempotencyKeyReused, NotFound, ValidationFailed
 from posegen.generation import events
+from posegen.generation import repository as generations
 from posegen.generation.event_kinds import GenerationQueued
-from posegen.generation.locks import lock_project
 from posegen.generation.models import GeneratedPose, Generation, GenerationType
 from posegen.generation.pricing import CHARGE_REFERENCE, QUALITY_SIZES, pose_cost
 from posegen.generation.retrieval import Candidate, perturb, rank
 from posegen.generation.schemas import GenerateAccepted, GenerateRequest, Quote
-from posegen.generation.stats import seconds_per_pose
 from posegen.kit import wording
 from posegen.kit.time import utcnow
 from posegen.library import repository as library
@@ -60,9 +58,7 @@ def request_hash(body: GenerateRequest) -> str:
 
 
 async def _replay(session: AsyncSession, user: User, key: str, digest: str) -> GenerateAccepted | None:
-    existing = await session.scalar(
-        select(Generation).where(Generation.user_id == user.id, Generation.idempotency_key == key)
-    )
+    existing = await generations.generation_by_idempotency_key(session, user.id, key)
     if existing is None:
         return None
     if existing.request_hash != digest or existing.accepted_response is None:
@@ -73,8 +69,8 @@ async def _replay(session: AsyncSession, user: User, key: str, digest: str) -> G
 async def _project(session: AsyncSession, user: User, project_id: str, *, lock: bool) -> Project:
     # Locked (PostgreSQL) for a submission so a concurrent project delete cannot slip between its
     # active-generation check and this generation's insert; the first row lock of a submission,
-    # as LOCK ORDER (manage.py) says. A quote changes nothing and only reads it.
-    project = await (lock_project(session, project_id) if lock else session.get(Project, project_id))
+    # as LOCK ORDER (locks.py) says. A quote changes nothing and only reads it.
+    project = await generations.project(session, project_id, lock=lock)
     if project is None or project.user_id != user.id:
         raise NotFound("Project not found")
     return project
@@ -82,7 +78,7 @@ async def _project(session: AsyncSession, user: User, project_id: str, *, lock: 
 
 async def _gallery_poses(session: AsyncSession, user: User, ids: Sequence[str]) -> list[Pose]:
     visible = (await category_index(session)).visible_ids()
-    rows = {pose.id: pose for pose in await session.scalars(select(Pose).where(Pose.id.in_(ids)))}
+    rows = await generations.library_poses(session, ids)
     missing = [
         pose_id
         for pose_id in ids
@@ -99,7 +95,7 @@ async def _gallery_poses(session: AsyncSession, user: User, ids: Sequence[str]) 
 
 async def _text_candidates(session: AsyncSession, user: User) -> tuple[list[Candidate], dict[str, Pose]]:
     visible = (await category_index(session)).visible_ids()
-    poses = list(await session.scalars(select(Pose).where(library.visible_to(user.id, visible))))
+    poses = await generations.visible_library_poses(session, user.id, visible)
     tags = await library.tags_of(session, [pose.id for pose in poses])
     candidates = [Candidate(pose.id, pose.name, pose.description, tags[pose.id]) for pose in poses]
     return candidates, {pose.id: pose for pose in poses}
@@ -138,7 +134,7 @@ async def _plan(session: AsyncSession, user: User, body: GenerateRequest, base_s
 
 async def _estimate(session: AsyncSession, settings: Settings, waiting: int) -> float:
     """Seconds until `waiting` poses are done, from the measured time of recent poses."""
-    per_pose = await seconds_per_pose(session) or DEFAULT_SECONDS_PER_POSE
+    per_pose = await generations.seconds_per_pose(session) or DEFAULT_SECONDS_PER_POSE
     return waiting * per_pose / settings.work.concurrency
 
 
@@ -244,7 +240,7 @@ async def submit(
     once the request is known to be valid and before anything is charged; a replay takes nothing."""
     digest = request_hash(body)
     if idempotency_key is not None:
-        # Repeats of one key queue here, before any row lock (see LOCK ORDER in manage.py), and
+        # Repeats of one key queue here, before any row lock (see LOCK ORDER in locks.py), and
         # replay the first answer once it has committed; the unique (user, key) index stays as
         # the last guard.
         await serialize_on(session, "idempotency", user.id, idempotency_key)
@@ -281,8 +277,7 @@ async def submit(
         idempotency_key=idempotency_key,
         request_hash=digest,
     )
-    session.add(generation)
-    await session.flush()
+    await generations.add_generation(session, generation)
 
     payment = await pay(
         session,
@@ -299,7 +294,7 @@ async def submit(
     cost = order.per_pose if payment.credits else 0
     avatar = {key: str(value) for key, value in (project.avatar_attributes or {}).items()}
     size = QUALITY_SIZES[body.quality]
-    session.add_all(
+    poses = [
         GeneratedPose(
             generation_id=generation.id,
             user_id=user.id,
@@ -319,18 +314,12 @@ async def submit(
             height=size,
         )
         for item in planned
-    )
-    await session.flush()
+    ]
+    await generations.add_poses(session, poses)
     uses: dict[str, int] = {}
     for item in planned:
         uses[item.pose.id] = uses.get(item.pose.id, 0) + 1
-    # In id order, so two submissions that share library poses lock their rows in the same order.
-    for pose_id, count in sorted(uses.items()):
-        await session.execute(
-            update(Pose)
-            .where(Pose.id == pose_id)
-            .values(usage_count=Pose.usage_count + count, popularity_score=Pose.popularity_score + count)
-        )
+    await generations.count_pose_uses(session, uses)
     await events.append(
         session, generation.id, user.id, GenerationQueued(total=len(planned), credit_charged=payment.credits)
     )

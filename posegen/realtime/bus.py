@@ -19,18 +19,18 @@ from typing import Protocol
 import structlog
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
-from sqlalchemy import select
 
 from posegen.config import Settings
 from posegen.db import Database
+from posegen.generation import repository as generations
 from posegen.generation.events import as_message
-from posegen.generation.models import GenerationEvent
 from posegen.kit.time import utcnow
 from posegen.realtime.fanout import Event, Fanout
 
 log = structlog.get_logger(__name__)
 
 PUBLISH_CONNECTIONS = 2
+CATCH_UP_LIMIT = 10_000  # stored events read per poll while Redis is away
 
 
 class EventBus(Protocol):
@@ -165,12 +165,7 @@ class RedisBus:
 
     async def _rows_since(self, since: datetime) -> list[Event]:
         async with self._db.session(write=False) as session:
-            rows = await session.scalars(
-                select(GenerationEvent)
-                .where(GenerationEvent.created_at >= since)
-                .order_by(GenerationEvent.created_at, GenerationEvent.generation_id, GenerationEvent.seq)
-                .limit(10_000)
-            )
+            rows = await generations.events_since(session, since, limit=CATCH_UP_LIMIT)
             return [as_message(row) for row in rows]
 
     async def _fallback_until_redis(self, since: datetime) -> datetime:

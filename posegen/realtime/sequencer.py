@@ -12,12 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from posegen.db import Database
+from posegen.generation import repository as generations
 from posegen.generation.event_kinds import FINAL_KINDS as FINAL_KINDS  # also read by sse.py
 from posegen.generation.events import as_message
-from posegen.generation.models import Generation, GenerationEvent
 from posegen.realtime.fanout import Event
 from posegen.storage.base import Storage
 
@@ -32,12 +30,7 @@ class Sequencer:
 
     async def stored(self, generation_id: str, after_seq: int, before_seq: int | None = None) -> list[Event]:
         async with self.db.session(write=False) as session:
-            query = select(GenerationEvent).where(
-                GenerationEvent.generation_id == generation_id, GenerationEvent.seq > after_seq
-            )
-            if before_seq is not None:
-                query = query.where(GenerationEvent.seq < before_seq)
-            rows = await session.scalars(query.order_by(GenerationEvent.seq))
+            rows = await generations.stored_events(session, generation_id, after_seq, before_seq)
             return [as_message(row) for row in rows]
 
     async def replay(self, generation_id: str, after_seq: int) -> list[dict[str, Any]]:
@@ -72,9 +65,7 @@ class Sequencer:
         if seq == 1:
             return 0
         async with self.db.session(write=False) as session:
-            created = await session.scalar(
-                select(Generation.created_at).where(Generation.id == generation_id)
-            )
+            created = await generations.generation_created_at(session, generation_id)
         return 0 if created is not None and created >= self.connected_at else seq - 1
 
     def _send(self, event: Event) -> dict[str, Any]:

@@ -22,13 +22,13 @@ from typing import Any
 
 import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from sqlalchemy import select
+from starlette.websockets import WebSocketState
 
 from posegen.auth import repository as users
 from posegen.auth.session import origin_allowed, session_token
 from posegen.auth.tokens import TokenService
 from posegen.errors import Unauthorized
-from posegen.generation.models import Generation, GenerationStatus
+from posegen.generation import repository as generations
 from posegen.kit.time import isoformat_z, utcnow
 from posegen.ratelimit.factory import WEBSOCKETS
 from posegen.realtime.fanout import Listener
@@ -66,17 +66,14 @@ async def _authenticate(websocket: WebSocket, within_seconds: float) -> tuple[st
         return user.id, claims.expires_at
     except (TimeoutError, json.JSONDecodeError, Unauthorized, KeyError):
         return None
+    except WebSocketDisconnect:
+        # The client left during the auth wait: nothing to answer (the caller sees the closed state).
+        return None
 
 
 async def _snapshot(websocket: WebSocket, user_id: str, sequencer: Sequencer) -> list[dict[str, Any]]:
     async with websocket.app.state.db.session(write=False) as session:
-        rows = await session.scalars(
-            select(Generation).where(
-                Generation.user_id == user_id,
-                Generation.status.in_([GenerationStatus.QUEUED.value, GenerationStatus.PROCESSING.value]),
-            )
-        )
-        active = list(rows)
+        active = await generations.active_generations(session, user_id)
     for generation in active:
         sequencer.last[generation.id] = generation.last_seq
     return [
@@ -98,8 +95,7 @@ async def _owned(websocket: WebSocket, user_id: str, generation_id: object) -> b
     if not isinstance(generation_id, str):
         return False
     async with websocket.app.state.db.session(write=False) as session:
-        owner = await session.scalar(select(Generation.user_id).where(Generation.id == generation_id))
-    return bool(owner == user_id)
+        return await generations.owns_generation(session, user_id, generation_id)
 
 
 class Hold:
@@ -143,7 +139,8 @@ async def events_socket(websocket: WebSocket) -> None:
     settings = websocket.app.state.settings
     identity = await _authenticate(websocket, settings.realtime.auth_timeout_seconds)
     if identity is None:
-        await websocket.close(code=UNAUTHORIZED, reason="authentication failed")
+        if websocket.client_state is not WebSocketState.DISCONNECTED:
+            await websocket.close(code=UNAUTHORIZED, reason="authentication failed")
         return
     user_id, expires_at = identity
     slot = await websocket.app.state.limiter.acquire_slot(

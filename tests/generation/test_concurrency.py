@@ -13,7 +13,7 @@ from posegen.config import Settings
 from posegen.credits.models import CreditEntry
 from posegen.db import Database
 from posegen.doctor import examine
-from posegen.generation import manage
+from posegen.generation import repository as generations
 from posegen.generation.models import GeneratedPose, Generation, PoseStatus
 from posegen.work import outcomes
 from tests.credits.helpers import balance_of, ledger_sum
@@ -37,7 +37,7 @@ async def failed_generation(client: httpx.AsyncClient, db: Database, world: Scen
     assert accepted.status_code == 202, accepted.text
     generation_id = str(accepted.json()["generationId"])
     async with db.session() as session:
-        for pose in await manage.poses_of(session, generation_id):
+        for pose in await generations.poses_of(session, generation_id):
             ended = await outcomes.end(
                 session, pose, PoseStatus.FAILED, "PROVIDER_UNAVAILABLE", "boom", expect=PoseStatus.QUEUED
             )
@@ -176,7 +176,7 @@ async def test_a_cancelled_generation_resumes_with_retry_charged_again(
     accepted = await submit(client, world.headers, four_poses(world))
     generation_id = accepted.json()["generationId"]
     async with db.session() as session:
-        first = (await manage.poses_of(session, generation_id))[0]
+        first = (await generations.poses_of(session, generation_id))[0]
         await outcomes.end(
             session, first, PoseStatus.FAILED, "PROVIDER_UNAVAILABLE", "x", expect=PoseStatus.QUEUED
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -72,6 +73,18 @@ async def test_refusals(server: str, db: Database, live_settings: Settings) -> N
     async with connect(url, additional_headers={"Origin": "https://app.example.com"}) as ws:
         await ws.send(json.dumps({"type": "auth", "token": token}))
         assert (await receive(ws))["type"] == "connected"
+
+
+async def test_a_client_that_leaves_before_authenticating_ends_quietly(
+    server: str, live_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        async with connect(f"ws://{server}{P}/ws"):
+            pass  # closes at once, before any auth message
+        # Either way the handler is done once the auth wait has passed.
+        await asyncio.sleep(live_settings.realtime.auth_timeout_seconds + 0.5)
+    errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    assert errors == []
 
 
 async def test_the_web_apps_session_cookie_authenticates_an_auth_message_without_token(

@@ -165,8 +165,7 @@ class Database:
         self.engine = engine
         self.dialect = engine.dialect.name
         self.retry_attempts = retry_attempts
-        # Where committed generation events go (the event bus); None: nowhere (tools, tests).
-        self.event_sink = event_sink
+        self._event_sink = event_sink
         self._read = async_sessionmaker(engine, expire_on_commit=False)
         self._write = async_sessionmaker(
             engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
@@ -184,6 +183,11 @@ class Database:
             ),
             retry_attempts=settings.database.retry_attempts,
         )
+
+    @property
+    def event_sink(self) -> Callable[[dict[str, Any]], None] | None:
+        """Where committed generation events go (the event bus); None: nowhere (tests, tools)."""
+        return self._event_sink
 
     def publishing_to(self, event_sink: Callable[[dict[str, Any]], None]) -> Database:
         """The same engine, whose sessions hand every committed generation event to `event_sink`."""

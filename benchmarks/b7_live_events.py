@@ -20,7 +20,7 @@ generation written through the ORM.
     after it started, with 1,000 sockets and after the latency run: the API's count must stay 1
     whatever the number of sockets.
 (b) Latency, with the 1,000 sockets open. This process (not the API process) is the publisher: a
-    ``Database`` whose ``event_sink`` is a ``RedisBus(listen=False)`` publish, exactly as
+    ``Database`` publishing to a ``RedisBus(listen=False)`` (``db.publishing_to``), exactly as
     ``posegen worker`` does. 500 events are appended (``generation.progress``, round-robin over the
     N generations, paced every 15 ms), each in its own ``db.session()`` transaction; the commit time
     is taken just after the session block exits. Every socket of the event's user must receive it:
@@ -108,7 +108,7 @@ NOTE = (
     "permessage-deflate, as browsers do, unless --compression none. Broker: the API process's "
     "ESTABLISHED TCP connections to the Redis port (its fds vs /proc/<pid>/net/tcp) and Redis CLIENT "
     "LIST (the benchmark's admin connection excluded). Latency: this process is the publisher "
-    "(Database.event_sink = RedisBus(listen=False).publish, as posegen worker); commit time = "
+    "(db.publishing_to(RedisBus(listen=False).publish), as posegen worker); commit time = "
     "time.time() right after the db.session() block exits; receipt time = when recv hands the "
     "message over on each of the user's sockets (the clients run in this process, so their CPU counts "
     "against the figure); every receipt is one sample. redis_hop: commit to delivery at a Redis "
@@ -568,7 +568,7 @@ async def latency_run(
 
     bus = create_bus(settings, db, listen=False)
     await bus.start()
-    db.event_sink = bus.publish
+    publisher = db.publishing_to(bus.publish)
     tap_task = asyncio.create_task(listen_tap())
     commits: dict[tuple[str, int], float] = {}
     expected_receipts = 0
@@ -581,7 +581,7 @@ async def latency_run(
                 await asyncio.sleep(delay)
             user_id = user_ids[index % len(user_ids)]
             generation_id = generations[user_id]
-            async with db.session() as session:
+            async with publisher.session() as session:
                 progress = GenerationProgress(
                     completed=index // len(user_ids) + 1,
                     failed=0,
@@ -602,7 +602,6 @@ async def latency_run(
         await asyncio.sleep(0.2)  # anything extra (a repeat) would arrive now
         after = cpu_snapshot([api.pid])
     finally:
-        db.event_sink = None
         tap_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await tap_task

@@ -17,12 +17,8 @@ from posegen.admin.endpoints import router as admin_router
 from posegen.admin.metrics_endpoints import router as metrics_router
 from posegen.auth import service as accounts
 from posegen.auth.endpoints import router as auth_router
-from posegen.auth.passwords import Passwords
-from posegen.auth.tokens import TokenService
 from posegen.config import Settings
 from posegen.credits.endpoints import router as credits_router
-from posegen.db import Database
-from posegen.engines.registry import EngineRegistry
 from posegen.errors import install_error_handlers
 from posegen.generation.endpoints import router as generation_router
 from posegen.library.admin_endpoints import router as library_admin_router
@@ -32,23 +28,19 @@ from posegen.observability import prometheus
 from posegen.observability.body_limit import BodyLimitMiddleware
 from posegen.observability.health import router as health_router
 from posegen.observability.http_policy import EnvelopeCORSMiddleware, SecurityHeadersMiddleware
-from posegen.observability.monitoring import Monitor
 from posegen.observability.request_context import RequestContextMiddleware
 from posegen.observability.text_guard import refuse_control_characters
-from posegen.openapi import install_openapi
+from posegen.openapi_document import install_openapi
 from posegen.projects.endpoints import router as projects_router
 from posegen.projects.endpoints import uploads_router
-from posegen.ratelimit.factory import Rules, create_limiter
 from posegen.ratelimit.http import RateLimitHeadersMiddleware
-from posegen.realtime.bus import create_bus
 from posegen.realtime.sse import router as sse_router
 from posegen.realtime.websocket import router as ws_router
+from posegen.services import Services, build_services
 from posegen.storage.endpoints import router as files_router
-from posegen.storage.factory import create_storage, url_signer
 from posegen.web.assets import router as assets_router
 from posegen.web.pages import install_pages
 from posegen.work.admin import router as work_admin_router
-from posegen.work.worker import Worker
 
 APP_PREFIX = "/api/apps/pose-generator"
 # Where the API console's scripts and styles are served from (same origin as /docs).
@@ -81,11 +73,12 @@ def body_limit_for(settings: Settings) -> Callable[[Scope], int]:
 
 async def close_sockets(app: FastAPI, grace_seconds: float = 2.0) -> None:
     """Tell every WebSocket the server is going away (1001) and give them a moment to close."""
-    app.state.going_away.set()
-    for listener in tuple(app.state.sockets):
+    services: Services = app.state.services
+    services.going_away.set()
+    for listener in tuple(services.sockets):
         listener.signal("shutdown")
     deadline = asyncio.get_running_loop().time() + grace_seconds
-    while app.state.sockets and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110 - sockets close on their own tasks
+    while services.sockets and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110 - sockets close on their own tasks
         await asyncio.sleep(0.02)
 
 
@@ -98,6 +91,27 @@ def begin_shutdown(app: FastAPI) -> None:
         loop.call_soon_threadsafe(stop.set)
 
 
+async def _ensure_bootstrap_admin(services: Services) -> None:
+    bootstrap = services.settings.bootstrap
+    if bootstrap.admin_email and bootstrap.admin_password:
+        async with services.db.session() as session:
+            await accounts.ensure_bootstrap_admin(
+                session,
+                services.passwords,
+                email=bootstrap.admin_email,
+                password=bootstrap.admin_password.get_secret_value(),
+            )
+
+
+async def _stop_worker(task: asyncio.Task[None], settings: Settings) -> None:
+    # The worker bounds its own drain by the grace; the allowance covers its release.
+    limit = settings.work.shutdown_grace_seconds + RELEASE_ALLOWANCE_SECONDS
+    try:
+        await asyncio.wait_for(task, timeout=limit)
+    except TimeoutError:
+        log.warning("worker_stop_timeout")
+
+
 def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -> FastAPI:
     """The posegen application for `settings` (read from the environment when omitted).
 
@@ -108,69 +122,38 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        app.state.settings = settings
-        app.state.embed_worker = embed_worker
-        app.state.db = Database.from_settings(settings)
-        app.state.tokens = TokenService.from_settings(settings)
-        app.state.passwords = Passwords()
-        app.state.url_signer = url_signer(settings)
-        app.state.storage = create_storage(settings)
-        app.state.engines = EngineRegistry.from_settings(settings)
-        app.state.bus = create_bus(settings, app.state.db)
-        app.state.limiter = create_limiter(settings)
-        # Every refusal (429, or a WebSocket closed with 4429) is counted, by limit name.
-        app.state.limiter.rejection_hooks.append(prometheus.count_rate_limited)
-        app.state.rate_rules = Rules.from_settings(settings)
-        app.state.db.event_sink = app.state.bus.publish
-        app.state.sockets = set()
-        app.state.monitor = Monitor(settings.monitoring)
-        app.state.going_away = asyncio.Event()
-        worker = (
-            Worker(app.state.db, app.state.storage, app.state.engines.engines, settings)
-            if embed_worker
-            else None
-        )
-        # Work queued by this process wakes the embedded worker at once; other workers poll.
-        app.state.wake = worker.wake.set if worker is not None else (lambda: None)
-        stop = asyncio.Event()
-        app.state.stop_work = stop
-        app.state.loop = asyncio.get_running_loop()
-        worker_task: asyncio.Task[None] | None = None
-        monitor_task: asyncio.Task[None] | None = None
-        try:
-            if settings.bootstrap.admin_email and settings.bootstrap.admin_password:
-                async with app.state.db.session() as session:
-                    await accounts.ensure_bootstrap_admin(
-                        session,
-                        app.state.passwords,
-                        email=settings.bootstrap.admin_email,
-                        password=settings.bootstrap.admin_password.get_secret_value(),
-                    )
-            await app.state.bus.start()
-            if worker is not None:
-                worker_task = asyncio.create_task(worker.run(stop))
-            monitor_task = asyncio.create_task(app.state.monitor.run(app.state.db, stop))
-            log.info("started", version=__version__, database=app.state.db.dialect, worker=worker is not None)
-            yield
-        finally:
-            await close_sockets(app)
-            stop.set()
-            if monitor_task is not None:
-                await monitor_task
-            if worker_task is not None:
-                # The worker bounds its own drain by the grace; the allowance covers its release.
-                limit = settings.work.shutdown_grace_seconds + RELEASE_ALLOWANCE_SECONDS
-                try:
-                    await asyncio.wait_for(worker_task, timeout=limit)
-                except TimeoutError:
-                    log.warning("worker_stop_timeout")
-            await app.state.bus.stop()
-            await app.state.limiter.aclose()
-            await app.state.engines.aclose()
-            await app.state.storage.aclose()
-            await app.state.db.dispose()
-            log.info("stopped")
+        async with build_services(settings, worker=embed_worker) as services:
+            # The one thing kept on the application: handlers reach it through posegen.dependencies.
+            app.state.services = services
+            # Read by work/admin.py until the pipeline branch moves it to `WakeDep` (posegen/work is
+            # rewritten there); nothing else may read services from app.state.
+            app.state.wake = services.wake
+            stop = asyncio.Event()
+            # For `begin_shutdown`, called from a signal handler outside the loop.
+            app.state.stop_work = stop
+            app.state.loop = asyncio.get_running_loop()
+            worker_task: asyncio.Task[None] | None = None
+            monitor_task: asyncio.Task[None] | None = None
+            try:
+                await _ensure_bootstrap_admin(services)
+                if services.worker is not None:
+                    worker_task = asyncio.create_task(services.worker.run(stop))
+                monitor_task = asyncio.create_task(services.monitor.run(services.db, stop))
+                log.info(
+                    "started",
+                    version=__version__,
+                    database=services.db.dialect,
+                    worker=worker_task is not None,
+                )
+                yield
+            finally:
+                await close_sockets(app)
+                stop.set()
+                if monitor_task is not None:
+                    await monitor_task
+                if worker_task is not None:
+                    await _stop_worker(worker_task, settings)
+        log.info("stopped")
 
     options: dict[str, Any] = {
         "title": "posegen",

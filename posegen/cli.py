@@ -14,14 +14,13 @@ from posegen import migrate as migrations
 from posegen.auth import repository as users_repo
 from posegen.auth import service as accounts
 from posegen.auth.models import Role
-from posegen.auth.passwords import Passwords
 from posegen.config import Settings
 from posegen.credits import ledger
 from posegen.credits.models import EntryKind
-from posegen.db import Database
 from posegen.doctor import examine, report
 from posegen.errors import NotFound, PosegenError
 from posegen.observability.logging import configure_logging
+from posegen.services import Services, build_services
 
 app = typer.Typer(help="posegen: pose generation service.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
@@ -41,13 +40,16 @@ def _settings() -> Settings:
     return settings
 
 
-def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+def _with_services(
+    settings: Settings, work: Callable[[Services], Awaitable[T]], *, worker: bool = False
+) -> T:
+    """Run `work` with the process's services (`posegen.services`), built and closed around it;
+    a `PosegenError` becomes `error: …` and exit status 1."""
+
     async def run() -> T:
-        db = Database.from_settings(settings)
-        try:
-            return await work(db)
-        finally:
-            await db.dispose()
+        # Commands publish the events they write; they serve no sockets.
+        async with build_services(settings, worker=worker, deliver_events=False) as services:
+            return await work(services)
 
     try:
         return asyncio.run(run())
@@ -93,11 +95,7 @@ def worker(
     finish within the shutdown grace, hand the rest back to the queue and exit 0."""
     import signal
 
-    from posegen.engines.registry import EngineRegistry
     from posegen.observability.prometheus import worker_listener
-    from posegen.realtime.bus import create_bus
-    from posegen.storage.factory import create_storage
-    from posegen.work.worker import Worker
 
     settings = _settings()
     if concurrency is not None:
@@ -105,28 +103,18 @@ def worker(
             update={"work": settings.work.model_copy(update={"concurrency": concurrency})}
         )
 
-    async def run() -> None:
-        db = Database.from_settings(settings)
-        registry = EngineRegistry.from_settings(settings)
-        storage = create_storage(settings)
-        # Workers only publish events; API processes deliver them to sockets.
-        bus = create_bus(settings, db, listen=False)
-        await bus.start()
-        db.event_sink = bus.publish
+    async def run(services: Services) -> None:
+        assert services.worker is not None
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        try:
-            async with worker_listener(settings, db, metrics_port or settings.metrics.worker_port):
-                await Worker(db, storage, registry.engines, settings).run(stop)
-        finally:
-            await bus.stop()
-            await registry.aclose()
-            await storage.aclose()
-            await db.dispose()
+        async with worker_listener(
+            settings, services.db, services.queue_gauges, metrics_port or settings.metrics.worker_port
+        ):
+            await services.worker.run(stop)
 
-    asyncio.run(run())
+    _with_services(settings, run, worker=True)
 
 
 @app.command()
@@ -135,7 +123,7 @@ def migrate(
 ) -> None:
     """Bring the database schema up to `revision` (default: the newest)."""
     settings = _settings()
-    _with_database(settings, lambda db: migrations.upgrade(db.engine, revision))
+    _with_services(settings, lambda services: migrations.upgrade(services.db.engine, revision))
     typer.echo(f"database at {revision}")
 
 
@@ -169,13 +157,13 @@ def users_create(
     settings = _settings()
     role = Role.ADMIN if admin else Role.USER
 
-    async def work(db: Database) -> None:
-        async with db.session() as session:
+    async def work(services: Services) -> None:
+        async with services.db.session() as session:
             await accounts.create_user(
-                session, Passwords(), email=email, password=password, name=name, role=role
+                session, services.passwords, email=email, password=password, name=name, role=role
             )
 
-    _with_database(settings, work)
+    _with_services(settings, work)
     typer.echo(f"created {email.lower()} ({role.value})")
 
 
@@ -187,11 +175,11 @@ def users_set_role(
     """Change the role of an account; it takes effect on its next request."""
     settings = _settings()
 
-    async def work(db: Database) -> None:
-        async with db.session() as session:
+    async def work(services: Services) -> None:
+        async with services.db.session() as session:
             await accounts.set_role(session, email, role)
 
-    _with_database(settings, work)
+    _with_services(settings, work)
     typer.echo(f"{email.lower()} is now {role.value}")
 
 
@@ -204,10 +192,12 @@ def users_demo(
     """Create the demo account (1,000 welcome credits, once) and print its credentials. The password
     is kept in `<data dir>/demo-password` and stays the same on every run, so tokens survive
     restarts; `--rotate` sets a new one and revokes every token issued before."""
-    from posegen.auth.demo import DemoPassword, ensure_demo
+    from posegen.demo import DemoPassword, ensure_demo
 
     settings = _settings()
-    account = _with_database(settings, lambda db: ensure_demo(db, settings.data_dir, rotate=rotate))
+    account = _with_services(
+        settings, lambda services: ensure_demo(services.db, settings.data_dir, rotate=rotate)
+    )
     note = {
         DemoPassword.CREATED: "new account",
         DemoPassword.KEPT: "unchanged; tokens issued before stay valid",
@@ -229,8 +219,8 @@ def credits_grant(
         typer.echo("error: the reason must be 1–200 characters", err=True)
         raise typer.Exit(2)
 
-    async def work(db: Database) -> int:
-        async with db.session() as session:
+    async def work(services: Services) -> int:
+        async with services.db.session() as session:
             user = await users_repo.get_by_email(session, email)
             if user is None:
                 raise NotFound(f"No account for {email}")
@@ -239,7 +229,7 @@ def credits_grant(
             )
             return entry.balance_after
 
-    balance = _with_database(settings, work)
+    balance = _with_services(settings, work)
     typer.echo(f"granted {amount} to {email.lower()}; balance {balance}")
 
 
@@ -247,11 +237,9 @@ def credits_grant(
 def seed() -> None:
     """Upsert the curated categories and poses and render their images (unchanged poses are skipped)."""
     from posegen.library.seed import seed_library
-    from posegen.storage.factory import create_storage
 
     settings = _settings()
-    storage = create_storage(settings)
-    report = _with_database(settings, lambda db: seed_library(db, storage))
+    report = _with_services(settings, lambda services: seed_library(services.db, services.storage))
     typer.echo(report.summary())
 
 
@@ -267,8 +255,8 @@ def library_contact_sheet(
 
     settings = _settings()
 
-    async def load(db: Database) -> list[SheetEntry]:
-        async with db.session(write=False) as session:
+    async def load(services: Services) -> list[SheetEntry]:
+        async with services.db.session(write=False) as session:
             rows = await session.scalars(
                 select(Pose).where(Pose.is_public).order_by(Pose.category_id, Pose.name)
             )
@@ -281,7 +269,7 @@ def library_contact_sheet(
                 for pose in rows
             ]
 
-    entries = _with_database(settings, load)
+    entries = _with_services(settings, load)
     if not entries:
         typer.echo("error: the library is empty; run `posegen seed` first", err=True)
         raise typer.Exit(1)
@@ -293,7 +281,7 @@ def library_contact_sheet(
 def doctor() -> None:
     """Check the database's invariants; exit 1 with a report when one fails."""
     settings = _settings()
-    findings = _with_database(settings, examine)
+    findings = _with_services(settings, lambda services: examine(services.db))
     typer.echo(report(findings))
     if not all(finding.ok for finding in findings):
         raise typer.Exit(1)

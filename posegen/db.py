@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.datastructures import UploadFile
 
 from posegen.config import Settings
+from posegen.dependencies import get_db
 from posegen.errors import ServiceUnavailable
 
 log = structlog.get_logger(__name__)
@@ -154,12 +155,17 @@ def backoff_seconds(attempt: int) -> float:
 class Database:
     """The engine of this process, its two session makers (read and write) and its retry policy."""
 
-    def __init__(self, engine: AsyncEngine, *, retry_attempts: int = 4) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        retry_attempts: int = 4,
+        event_sink: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
         self.retry_attempts = retry_attempts
-        # Where committed generation events go (the event bus); set once at start-up.
-        self.event_sink: Callable[[dict[str, Any]], None] | None = None
+        self._event_sink = event_sink
         self._read = async_sessionmaker(engine, expire_on_commit=False)
         self._write = async_sessionmaker(
             engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
@@ -177,6 +183,15 @@ class Database:
             ),
             retry_attempts=settings.database.retry_attempts,
         )
+
+    @property
+    def event_sink(self) -> Callable[[dict[str, Any]], None] | None:
+        """Where committed generation events go (the event bus); None: nowhere (tests, tools)."""
+        return self._event_sink
+
+    def publishing_to(self, event_sink: Callable[[dict[str, Any]], None]) -> Database:
+        """The same engine, whose sessions hand every committed generation event to `event_sink`."""
+        return Database(self.engine, retry_attempts=self.retry_attempts, event_sink=event_sink)
 
     @asynccontextmanager
     async def session(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
@@ -251,15 +266,6 @@ async def serialize_on(session: AsyncSession, *key: str) -> None:
         )
 
 
-def database_of(request: Request) -> Database:
-    db = request.app.state.db
-    assert isinstance(db, Database)
-    return db
-
-
-DatabaseDep = Annotated[Database, Depends(database_of)]
-
-
 _READ_ONLY = "posegen.read_only"
 
 
@@ -279,7 +285,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
     It begins at the first statement, so an endpoint that does slow work first
     (hashing, decoding) does it outside the transaction."""
-    async with database_of(request).session(write=is_write(request)) as session:
+    async with get_db(request).session(write=is_write(request)) as session:
         yield session
 
 
@@ -323,8 +329,8 @@ class UnitOfWorkRoute(APIRoute):
                     finally:
                         request.scope["fastapi_function_astack"] = outer
 
-            if getattr(request.app.state, "db", None) is None:
+            if getattr(request.app.state, "services", None) is None:
                 return await once()
-            return await database_of(request).retrying(once, before_retry=lambda: _rewind_uploads(request))
+            return await get_db(request).retrying(once, before_retry=lambda: _rewind_uploads(request))
 
         return run

@@ -17,9 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from posegen.kit.context import request_id_of
 from posegen.kit.envelope import error_body
 from posegen.kit.schemas import FieldError
-from posegen.observability.request_context import request_id_of
 
 log = structlog.get_logger(__name__)
 

@@ -50,7 +50,7 @@ class Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        if getattr(self._app.state, "going_away", None) is not None:
+        if getattr(self._app.state, "services", None) is not None:
             await close_sockets(self._app)
         await super().shutdown(sockets)
 

@@ -24,9 +24,9 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 
 from posegen.app import create_app
-from posegen.auth.demo import DEMO_CREDITS, DEMO_EMAIL
 from posegen.auth.models import User
 from posegen.db import Database
+from posegen.demo import DEMO_CREDITS, DEMO_EMAIL
 from tests.credits.helpers import balance_of, ledger_sum
 from tests.fixtures.app import bearer, make_settings, open_client
 

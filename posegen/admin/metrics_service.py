@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.admin import metrics_repository as repository
-from posegen.admin.metrics_repository import Window
+from posegen.admin.metrics_repository import GenerationFigures, PoseTimes, QueueSnapshot, Window
 from posegen.admin.metrics_schemas import (
     ErrorAnalysis,
     ErrorGroup,
@@ -21,6 +21,7 @@ from posegen.admin.metrics_schemas import (
     TopUsers,
 )
 from posegen.errors import ValidationFailed
+from posegen.kit.time import utcnow
 
 # Rolling windows that end now; `all` has no start.
 PERIODS: dict[str, timedelta | None] = {
@@ -160,4 +161,25 @@ async def errors(session: AsyncSession, name: PeriodName, window: Window) -> Err
             ErrorGroup(error_code=group.code, count=group.count, last_seen_at=group.last_seen_at)
             for group in groups
         ],
+    )
+
+
+# -- what observability reads (given to it by posegen/services.py; it imports no domain) ---------
+
+
+async def queue_gauges(session: AsyncSession) -> tuple[QueueSnapshot, int]:
+    """The queue now and the dead-lettered poses: the gauges of every `/metrics` scrape."""
+    return await repository.queue_snapshot(session), await repository.dead_poses(session)
+
+
+async def work_signals(
+    session: AsyncSession, window_seconds: float
+) -> tuple[QueueSnapshot, GenerationFigures, PoseTimes]:
+    """The queue now and the work of the last `window_seconds`: what the monitor judges."""
+    now = utcnow()
+    window = Window(start=now - timedelta(seconds=window_seconds), end=now)
+    return (
+        await repository.queue_snapshot(session),
+        await repository.generation_figures(session, window),
+        await repository.pose_times(session, window),
     )

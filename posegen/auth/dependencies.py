@@ -18,9 +18,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from posegen.auth import repository
 from posegen.auth import session as web_session
 from posegen.auth.models import User
-from posegen.auth.passwords import Passwords
-from posegen.auth.tokens import TokenService
 from posegen.db import Session
+from posegen.dependencies import TokensDep
 from posegen.errors import Forbidden, Unauthorized
 from posegen.ratelimit.http import count_write
 
@@ -35,18 +34,9 @@ bearer_scheme = HTTPBearer(
 )
 
 
-def token_service(request: Request) -> TokenService:
-    service = request.app.state.tokens
-    assert isinstance(service, TokenService)
-    return service
-
-
-Tokens = Annotated[TokenService, Depends(token_service)]
-
-
 def bearer_token(
     request: Request,
-    tokens: Tokens,
+    tokens: TokensDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> str:
     """The Bearer header's token; else the web app's session cookie, whose writes must carry the
@@ -60,17 +50,8 @@ def bearer_token(
     raise Unauthorized("Authentication required")
 
 
-def password_service(request: Request) -> Passwords:
-    service = request.app.state.passwords
-    assert isinstance(service, Passwords)
-    return service
-
-
-PasswordHasher = Annotated[Passwords, Depends(password_service)]
-
-
 async def current_user(
-    request: Request, session: Session, tokens: Tokens, token: Annotated[str, Depends(bearer_token)]
+    request: Request, session: Session, tokens: TokensDep, token: Annotated[str, Depends(bearer_token)]
 ) -> User:
     claims = tokens.verify(token)
     user = await repository.get(session, claims.user_id)

@@ -6,11 +6,12 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from posegen.auth import service
 from posegen.auth import session as web_session
-from posegen.auth.dependencies import CurrentUser, PasswordHasher, Tokens
+from posegen.auth.dependencies import CurrentUser
 from posegen.auth.models import User
 from posegen.auth.schemas import LoginRequest, MeOut, RegisterRequest, SessionOut, UserOut, WebSessionOut
 from posegen.auth.tokens import TokenService
-from posegen.db import DatabaseDep, Session, UnitOfWorkRoute
+from posegen.db import Session, UnitOfWorkRoute
+from posegen.dependencies import AccountOpenedDep, DbDep, PasswordsDep, TokensDep, get_settings
 from posegen.openapi import errors
 from posegen.ratelimit.http import limit_auth_attempts
 
@@ -25,37 +26,36 @@ AUTH_ATTEMPT = [Depends(limit_auth_attempts)]
     "/register", status_code=status.HTTP_201_CREATED, dependencies=AUTH_ATTEMPT, responses=errors(409)
 )
 async def register(
-    body: RegisterRequest, request: Request, session: Session, passwords: PasswordHasher, tokens: Tokens
+    body: RegisterRequest,
+    session: Session,
+    passwords: PasswordsDep,
+    tokens: TokensDep,
+    opened: AccountOpenedDep,
 ) -> SessionOut:
     """Create an account and return a token for it. The email is unique in any letter case.
     The account starts with the configured sign-up bonus (`POSEGEN_CREDITS_SIGNUP_BONUS`)."""
-    user = await _create_account(body, request, session, passwords)
+    user = await _create_account(body, session, passwords, opened)
     issued = tokens.issue(user.id, user.token_version)
     return SessionOut(user=UserOut.model_validate(user), token=issued.token, expires_at=issued.expires_at)
 
 
 async def _create_account(
-    body: RegisterRequest, request: Request, session: Session, passwords: PasswordHasher
+    body: RegisterRequest, session: Session, passwords: PasswordsDep, opened: AccountOpenedDep
 ) -> User:
     return await service.register(
-        session,
-        passwords,
-        email=body.email,
-        password=body.password,
-        name=body.name,
-        signup_bonus=request.app.state.settings.credits.signup_bonus,
+        session, passwords, email=body.email, password=body.password, name=body.name, opened=opened
     )
 
 
 @router.post("/login", dependencies=AUTH_ATTEMPT, responses=errors(401, 403))
-async def login(body: LoginRequest, db: DatabaseDep, passwords: PasswordHasher, tokens: Tokens) -> SessionOut:
+async def login(body: LoginRequest, db: DbDep, passwords: PasswordsDep, tokens: TokensDep) -> SessionOut:
     """Exchange email and password for a token. Unknown email and wrong password answer alike."""
     user = await _sign_in(body, db, passwords)
     issued = tokens.issue(user.id, user.token_version)
     return SessionOut(user=UserOut.model_validate(user), token=issued.token, expires_at=issued.expires_at)
 
 
-async def _sign_in(body: LoginRequest, db: DatabaseDep, passwords: PasswordHasher) -> User:
+async def _sign_in(body: LoginRequest, db: DbDep, passwords: PasswordsDep) -> User:
     # Argon2 runs with no transaction open and a refused login writes nothing: the account is
     # read in a read transaction, the password checked after it ended, and only a re-hash (new
     # hashing parameters) is written, in a short write transaction of its own.
@@ -86,9 +86,7 @@ WEB_SESSION = [Depends(web_session.require_allowed_origin), *AUTH_ATTEMPT]
 
 def _open_session(request: Request, response: Response, tokens: TokenService, user: User) -> WebSessionOut:
     issued = tokens.issue(user.id, user.token_version)
-    web_session.set_session_cookie(
-        response, request.app.state.settings, request, issued.token, issued.expires_at
-    )
+    web_session.set_session_cookie(response, get_settings(request), request, issued.token, issued.expires_at)
     return WebSessionOut(
         user=UserOut.model_validate(user),
         expires_at=issued.expires_at,
@@ -101,9 +99,9 @@ async def open_session(
     body: LoginRequest,
     request: Request,
     response: Response,
-    db: DatabaseDep,
-    passwords: PasswordHasher,
-    tokens: Tokens,
+    db: DbDep,
+    passwords: PasswordsDep,
+    tokens: TokensDep,
 ) -> WebSessionOut:
     """Sign in for the web app: sets the `posegen_session` cookie (HttpOnly, SameSite=Strict) and
     returns the CSRF token its writes must send as `X-CSRF-Token`. No token in the body."""
@@ -122,11 +120,12 @@ async def register_session(
     request: Request,
     response: Response,
     session: Session,
-    passwords: PasswordHasher,
-    tokens: Tokens,
+    passwords: PasswordsDep,
+    tokens: TokensDep,
+    opened: AccountOpenedDep,
 ) -> WebSessionOut:
     """Create an account and sign it in for the web app (as `POST /session`)."""
-    user = await _create_account(body, request, session, passwords)
+    user = await _create_account(body, session, passwords, opened)
     return _open_session(request, response, tokens, user)
 
 
@@ -136,5 +135,5 @@ async def close_session(user: CurrentUser, request: Request, session: Session) -
     cookie cleared. A cookie-authenticated call needs the CSRF token like any write."""
     await service.logout(session, user)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    web_session.clear_session_cookie(response, request.app.state.settings, request)
+    web_session.clear_session_cookie(response, get_settings(request), request)
     return response

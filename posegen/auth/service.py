@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 
 import structlog
 from sqlalchemy.exc import IntegrityError
@@ -11,15 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from posegen.auth import repository
 from posegen.auth.models import Role, User
 from posegen.auth.passwords import Passwords
-from posegen.credits import ledger
-from posegen.credits.models import EntryKind
 from posegen.errors import Conflict, Forbidden, NotFound, Unauthorized
 
 log = structlog.get_logger(__name__)
 
 BAD_LOGIN = "Invalid email or password"
-# The ledger key of the sign-up bonus: one per account, so a repeat writes nothing.
-SIGNUP_BONUS_KEY = "signup-bonus"
+
+# Runs inside the registration's transaction for every self-registered account, with its id: the
+# credits' sign-up bonus (credits/bonus.py), handed over by posegen/services.py, so that this
+# package imports nothing of credits (credits builds on accounts, not the other way round).
+AccountOpened = Callable[[AsyncSession, str], Awaitable[None]]
 
 
 async def create_user(
@@ -59,27 +61,14 @@ async def register(
     email: str,
     password: str,
     name: str,
-    signup_bonus: int,
+    opened: AccountOpened,
 ) -> User:
-    """A self-registered account, credited `signup_bonus` (`credits.signup_bonus`) through the
-    ledger in the same transaction: a `bonus` entry under a per-account idempotency key, so an
-    account gets it once however often the unit of work is re-run."""
+    """A self-registered account; `opened` runs in the same transaction (the sign-up bonus: a
+    `bonus` entry under a per-account idempotency key, so an account gets it once however often
+    the unit of work is re-run)."""
     user = await create_user(session, passwords, email=email, password=password, name=name)
-    await grant_signup_bonus(session, user.id, signup_bonus)
+    await opened(session, user.id)
     return user
-
-
-async def grant_signup_bonus(session: AsyncSession, user_id: str, amount: int) -> None:
-    """The sign-up bonus, once per account (its idempotency key); nothing when `amount` is 0."""
-    if amount > 0:
-        await ledger.move(
-            session,
-            user_id=user_id,
-            amount=amount,
-            kind=EntryKind.BONUS,
-            reason="sign-up bonus",
-            idempotency_key=SIGNUP_BONUS_KEY,
-        )
 
 
 async def find_account(session: AsyncSession, email: str) -> User | None:

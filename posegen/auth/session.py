@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from posegen.auth.tokens import TokenService
 from posegen.config import Environment, Settings
+from posegen.dependencies import get_settings
 from posegen.errors import Forbidden
 from posegen.kit.time import utcnow
 
@@ -36,7 +37,7 @@ def origin_allowed(connection: HTTPConnection) -> bool:
         return True
     if origin.split("://", 1)[-1] == connection.headers.get("host", ""):
         return True
-    allowed: list[str] = connection.app.state.settings.allowed_origins
+    allowed: list[str] = get_settings(connection).allowed_origins
     return origin in allowed
 
 

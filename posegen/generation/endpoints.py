@@ -6,13 +6,12 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Query, status
 from fastapi.responses import StreamingResponse
 
 from posegen.auth.dependencies import CurrentUser
-from posegen.config import Settings
 from posegen.db import Session, UnitOfWorkRoute, after_commit, reads_only
-from posegen.engines.registry import EngineRegistry
+from posegen.dependencies import EnginesDep, SettingsDep, StorageDep, WakeDep
 from posegen.errors import ValidationFailed
 from posegen.generation import backgrounds, exports, manage, service, stats
 from posegen.generation import repository as generations
@@ -44,7 +43,6 @@ from posegen.kit.schemas import Deleted
 from posegen.kit.tasks import background
 from posegen.openapi import binary_body, errors
 from posegen.ratelimit.http import PoseBudgetDep
-from posegen.storage.endpoints import StorageDep
 from posegen.work.queue import queue_position
 
 log = structlog.get_logger(__name__)
@@ -56,48 +54,28 @@ IdempotencyKey = Annotated[
 ]
 
 
-def settings_of(request: Request) -> Settings:
-    settings = request.app.state.settings
-    assert isinstance(settings, Settings)
-    return settings
-
-
-def engines_of(request: Request) -> EngineRegistry:
-    registry = request.app.state.engines
-    assert isinstance(registry, EngineRegistry)
-    return registry
-
-
-SettingsDep = Annotated[Settings, Depends(settings_of)]
-Engines = Annotated[EngineRegistry, Depends(engines_of)]
-
-
-def _wake(request: Request) -> None:
-    request.app.state.wake()
-
-
 @router.post("/generate", status_code=status.HTTP_202_ACCEPTED, responses=errors(402, 403, 404, 409))
 async def generate(
     budget: PoseBudgetDep,  # first, so it closes after the session (see ratelimit/http.py)
     body: GenerateRequest,
-    request: Request,
+    wake: WakeDep,
     user: CurrentUser,
     session: Session,
     settings: SettingsDep,
-    engines: Engines,
+    engines: EnginesDep,
     idempotency_key: IdempotencyKey = None,
 ) -> GenerateAccepted:
     """Charge for and queue every pose variation. Repeating an Idempotency-Key with the same body
     returns the first answer without a new charge; with another body it is 409. The poses count
     against the caller's poses-per-hour limit (429 `RATE_LIMITED` when they do not fit)."""
     return await service.submit(
-        session, settings, engines.get, user, body, idempotency_key, lambda: _wake(request), budget.reserve
+        session, settings, engines.get, user, body, idempotency_key, wake, budget.reserve
     )
 
 
 @router.post("/generate/quote", dependencies=[Depends(reads_only)], responses=errors(403, 404))
 async def quote(
-    body: GenerateRequest, user: CurrentUser, session: Session, settings: SettingsDep, engines: Engines
+    body: GenerateRequest, user: CurrentUser, session: Session, settings: SettingsDep, engines: EnginesDep
 ) -> Quote:
     """The price of this `/generate` body now and the caller's balance, before submitting it.
 
@@ -108,7 +86,7 @@ async def quote(
 
 
 @router.get("/engines")
-async def list_engines(engines: Engines) -> EngineList:
+async def list_engines(engines: EnginesDep) -> EngineList:
     """The image engines this service offers and whether each can take work now."""
     return EngineList(
         engines=[
@@ -173,11 +151,9 @@ async def results(generation_id: str, user: CurrentUser, session: Session, stora
 
 
 @router.post("/generations/{generation_id}/cancel")
-async def cancel(
-    generation_id: str, request: Request, user: CurrentUser, session: Session
-) -> GenerationSingle:
+async def cancel(generation_id: str, wake: WakeDep, user: CurrentUser, session: Session) -> GenerationSingle:
     """Cancel: queued poses are refunded at once, running ones stop at their next checkpoint."""
-    generation = await manage.cancel(session, user, generation_id, lambda: _wake(request))
+    generation = await manage.cancel(session, user, generation_id, wake)
     return GenerationSingle(generation=generation_out(generation))
 
 
@@ -187,10 +163,10 @@ async def cancel(
     responses=errors(402, 403, 409),
 )
 async def retry(
-    generation_id: str, request: Request, user: CurrentUser, session: Session, settings: SettingsDep
+    generation_id: str, wake: WakeDep, user: CurrentUser, session: Session, settings: SettingsDep
 ) -> RetryAccepted:
     """Queue the failed poses again, charging them again in the same transaction."""
-    count = await manage.retry_failed(session, settings.pricing, user, generation_id, lambda: _wake(request))
+    count = await manage.retry_failed(session, settings.pricing, user, generation_id, wake)
     return RetryAccepted(generation_id=generation_id, status="queued", poses_requeued=count)
 
 
@@ -255,13 +231,11 @@ async def regenerate_export(
 async def change_background(
     pose_id: str,
     body: BackgroundOptions,
-    request: Request,
+    wake: WakeDep,
     user: CurrentUser,
     session: Session,
     settings: SettingsDep,
-    engines: Engines,
+    engines: EnginesDep,
 ) -> BackgroundChangeAccepted:
     """Give a finished pose a new background: charged now, refunded if it fails."""
-    return await backgrounds.request_change(
-        session, settings, engines.get, user, pose_id, body, lambda: _wake(request)
-    )
+    return await backgrounds.request_change(session, settings, engines.get, user, pose_id, body, wake)

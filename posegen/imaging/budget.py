@@ -23,12 +23,11 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Protocol, cast
 
 from PIL import Image
 from starlette.concurrency import run_in_threadpool
 
-from posegen.config import Settings
 from posegen.errors import ServiceUnavailable
 
 MIB = 1024 * 1024
@@ -157,7 +156,23 @@ _shared: dict[tuple[int, float], ImageMemoryBudget] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_budget(settings: Settings) -> ImageMemoryBudget:
+class _BudgetLimits(Protocol):
+    @property
+    def image_memory_budget_mb(self) -> int: ...
+
+    @property
+    def image_memory_wait_seconds(self) -> float: ...
+
+
+class BudgetSettings(Protocol):
+    """What the budget reads of the settings (`posegen.config.Settings` has it): imaging knows
+    nothing of the settings module itself (an import-linter contract)."""
+
+    @property
+    def server(self) -> _BudgetLimits: ...
+
+
+def shared_budget(settings: BudgetSettings) -> ImageMemoryBudget:
     """The budget of this process for these settings.
 
     A process runs with one `Settings`, so the API and an embedded worker get the same object;

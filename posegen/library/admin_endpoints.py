@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, status
 
 from posegen.auth.dependencies import AdminUser, require_admin
 from posegen.db import Session, UnitOfWorkRoute
+from posegen.dependencies import StorageDep
 from posegen.kit.pagination import PageRequest, page_params
 from posegen.library import admin_library, pose_requests
 from posegen.library.models import RequestStatus
@@ -26,7 +27,6 @@ from posegen.library.schemas import (
     RequiredAdminNotes,
 )
 from posegen.openapi import errors
-from posegen.storage.endpoints import StorageDep
 
 router = APIRouter(
     prefix="/admin",

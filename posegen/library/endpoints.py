@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from posegen.auth.dependencies import CurrentUser
 from posegen.db import Session, UnitOfWorkRoute
+from posegen.dependencies import StorageDep
 from posegen.imaging.presets import PRESETS
 from posegen.kit.pagination import PageRequest, page_params
 from posegen.library import service
@@ -21,7 +22,6 @@ from posegen.library.schemas import (
     PoseResult,
 )
 from posegen.library.taxonomy import Difficulty, Framing, GenderSuitability
-from posegen.storage.endpoints import StorageDep
 
 router = APIRouter(tags=["library"], route_class=UnitOfWorkRoute)
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from posegen.kit.context import request_id_of
 from posegen.kit.envelope import error_body
-from posegen.observability.request_context import request_id_of
 
 LimitFor = Callable[[Scope], int]
 

@@ -5,18 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import structlog
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy import text
 
 from posegen import __version__
-from posegen.db import database_of
+from posegen.dependencies import ServicesDep
 from posegen.kit.schemas import Schema
-from posegen.observability.monitoring import QUEUE_SIGNALS, Evaluation, Monitor, Signal
+from posegen.observability.monitoring import QUEUE_SIGNALS, Evaluation, Signal
+
+if TYPE_CHECKING:
+    from posegen.services import Services
 
 log = structlog.get_logger(__name__)
 
@@ -61,11 +64,11 @@ class Health(Schema):
 router = APIRouter(tags=["health"])
 
 
-async def _database(request: Request) -> Check:
+async def _database(services: Services) -> Check:
     started = time.perf_counter()
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
-            async with database_of(request).engine.connect() as connection:
+            async with services.db.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
     except Exception as exc:  # any failure means "down"; the reason goes to the log only
         log.warning("health_database_down", error=type(exc).__name__)
@@ -86,28 +89,28 @@ def _overall(checks: HealthChecks) -> Overall:
     return "degraded" if statuses & {"down", "degraded"} else "healthy"
 
 
-async def _storage(request: Request) -> Check:
+async def _storage(services: Services) -> Check:
     started = time.perf_counter()
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
-            await request.app.state.storage.exists("health/probe")
+            await services.storage.exists("health/probe")
     except Exception as exc:  # unreachable storage: the reason goes to the log only
         log.warning("health_storage_down", error=type(exc).__name__)
         return Check(status="down", message="storage unreachable")
     return Check(status="ok", latency_ms=round((time.perf_counter() - started) * 1000, 2))
 
 
-async def _redis(request: Request) -> Check:
-    if not request.app.state.settings.redis.url:
+async def _redis(services: Services) -> Check:
+    if not services.settings.redis.url:
         return Check(status="not_configured")
-    limiter = request.app.state.limiter
+    limiter = services.limiter
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
             await limiter.probe()  # a ping: the limiter's state is current even without traffic
     # Events still flow (read from the database) and limits still hold (per process), so Redis
     # being away degrades, never downs, the service.
     lost = [
-        *(["events read from the database"] if request.app.state.bus.degraded else []),
+        *(["events read from the database"] if services.bus.degraded else []),
         *(["rate limits counted per process"] if limiter.degraded else []),
     ]
     if lost:
@@ -115,16 +118,16 @@ async def _redis(request: Request) -> Check:
     return Check(status="ok")
 
 
-def _engines(request: Request) -> Check:
-    registry = request.app.state.engines
-    default = request.app.state.settings.engines.default
+def _engines(services: Services) -> Check:
+    registry = services.engines
+    default = services.settings.engines.default
     available = sorted(name for name, engine in registry.engines.items() if engine.available())
     if default not in available:
         return Check(status="degraded", message=f"default engine {default} unavailable")
     return Check(status="ok", message=f"available: {', '.join(available)}")
 
 
-async def _queue(request: Request, evaluation: Evaluation | None) -> Check:
+async def _queue(services: Services, evaluation: Evaluation | None) -> Check:
     if evaluation is None:
         return Check(status="down", message="queue unreadable")
     queue = evaluation.queue
@@ -147,16 +150,15 @@ def _work(evaluation: Evaluation | None) -> Check:
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health, "description": "Unhealthy"}})
-async def health(request: Request) -> JSONResponse:
+async def health(services: ServicesDep) -> JSONResponse:
     """Service health: 200 when healthy or degraded, 503 when unhealthy."""
-    monitor: Monitor = request.app.state.monitor
-    evaluation = await monitor.evaluate(database_of(request))
+    evaluation = await services.monitor.evaluate(services.db)
     checks = HealthChecks(
-        database=await _database(request),
-        redis=await _redis(request),
-        storage=await _storage(request),
-        engines=_engines(request),
-        queue=await _queue(request, evaluation),
+        database=await _database(services),
+        redis=await _redis(services),
+        storage=await _storage(services),
+        engines=_engines(services),
+        queue=await _queue(services, evaluation),
         work=_work(evaluation),
     )
     alerts = [AlertOut.model_validate(alert) for alert in evaluation.alerts] if evaluation else []

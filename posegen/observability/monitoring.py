@@ -6,7 +6,8 @@ Signals and levels (settings group `monitoring`, docs/decisions.md "Queue monito
 - queue depth (queued + running poses) and age of the oldest queued pose: now;
 - success rate, refund rate and p95 render time per pose: over the work submitted in
   the last `window_seconds`, judged once `min_finished_poses` finished in it
-  (the definitions are the admin metrics', admin/metrics_repository.py).
+  (the definitions are the admin metrics', admin/metrics_repository.py, read through
+  `admin.metrics_service.work_signals`, which the wiring hands to the `Monitor`).
 
 "Higher is worse" signals warn from their warn value on and are critical above
 their critical value; the success rate warns at or below its warn value and is
@@ -25,17 +26,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from posegen.admin import metrics_repository as figures
 from posegen.config import MonitoringSettings
 from posegen.db import Database
 from posegen.kit.time import utcnow
 from posegen.observability.prometheus import PROCESS, Metrics
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from posegen.admin.metrics_repository import GenerationFigures, PoseTimes, QueueSnapshot
+
+    # Reads every signal in one transaction, over a window of the given seconds that ends now: the
+    # admin metrics' function, handed over by posegen/services.py (observability imports no domain).
+    ReadSignals = Callable[
+        [AsyncSession, float], Awaitable[tuple[QueueSnapshot, GenerationFigures, PoseTimes]]
+    ]
 
 log = structlog.get_logger(__name__)
 
@@ -77,7 +87,7 @@ class Alert:
 class Evaluation:
     """One look at every signal: the queue now, the crossed thresholds, a one-line summary of the window."""
 
-    queue: figures.QueueSnapshot
+    queue: QueueSnapshot
     oldest_age_seconds: float
     alerts: list[Alert]
     summary: str
@@ -94,10 +104,10 @@ class _Reading:
 
 def _readings(
     settings: MonitoringSettings,
-    queue: figures.QueueSnapshot,
+    queue: QueueSnapshot,
     age: float,
-    window: figures.GenerationFigures,
-    times: figures.PoseTimes,
+    window: GenerationFigures,
+    times: PoseTimes,
 ) -> tuple[list[_Reading], str]:
     """Every signal's level now; a signal without enough data in the window reads ok."""
     readings: list[_Reading] = []
@@ -170,23 +180,13 @@ def _readings(
 class Monitor:
     """The thresholds' state in this process: what was crossed at the last evaluation."""
 
-    def __init__(self, settings: MonitoringSettings, metrics: Metrics = PROCESS) -> None:
+    def __init__(self, settings: MonitoringSettings, read: ReadSignals, metrics: Metrics = PROCESS) -> None:
         self.settings = settings
+        self._read_signals = read
         self.metrics = metrics
         self.levels: dict[Signal, Level] = dict.fromkeys(SIGNALS, "ok")
         # Health checks and the periodic task may evaluate at once; transitions are judged one at a time.
         self._lock = asyncio.Lock()
-
-    async def _read(
-        self, session: AsyncSession
-    ) -> tuple[figures.QueueSnapshot, figures.GenerationFigures, figures.PoseTimes]:
-        now = utcnow()
-        window = figures.Window(start=now - timedelta(seconds=self.settings.window_seconds), end=now)
-        return (
-            await figures.queue_snapshot(session),
-            await figures.generation_figures(session, window),
-            await figures.pose_times(session, window),
-        )
 
     async def evaluate(self, db: Database) -> Evaluation | None:
         """Read every signal, log the transitions since the last evaluation; None when the database
@@ -194,7 +194,7 @@ class Monitor:
         try:
             # One try, bounded: a health check reports a slow or absent database, it does not wait it out.
             async with asyncio.timeout(READ_TIMEOUT_SECONDS), db.session(write=False) as session:
-                queue, window, times = await self._read(session)
+                queue, window, times = await self._read_signals(session, self.settings.window_seconds)
         except Exception as exc:  # health reports the database itself; this only skips a judgement
             log.warning("monitoring_unreadable", error=type(exc).__name__)
             return None

@@ -23,9 +23,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-from collections.abc import AsyncIterator, Generator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import structlog
 import uvicorn
@@ -43,11 +43,18 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from posegen.admin import metrics_repository
 from posegen.config import Settings
 from posegen.db import Database, UnitOfWorkRoute
+from posegen.dependencies import ServicesDep, SettingsDep
 from posegen.errors import NotFound, Unauthorized, install_error_handlers
 from posegen.kit.time import utcnow
+
+if TYPE_CHECKING:
+    from posegen.admin.metrics_repository import QueueSnapshot
+
+    # Reads the queue gauges in one transaction: the admin metrics' function, handed over by
+    # posegen/services.py, so that observability imports no domain package.
+    ReadQueue = Callable[[AsyncSession], Awaitable[tuple[QueueSnapshot, int]]]
 
 log = structlog.get_logger(__name__)
 
@@ -161,7 +168,7 @@ def count_rate_limited(limit: str) -> None:
 class _QueueGauges(Collector):
     """The queue as read from the database for one scrape."""
 
-    def __init__(self, snapshot: metrics_repository.QueueSnapshot, dead: int) -> None:
+    def __init__(self, snapshot: QueueSnapshot, dead: int) -> None:
         self.snapshot = snapshot
         self.dead = dead
 
@@ -198,22 +205,20 @@ def authorize(settings: Settings, authorization: str | None) -> None:
         raise Unauthorized("Metrics token required")
 
 
-async def exposition(db: Database, websockets: int | None = None, metrics: Metrics = PROCESS) -> bytes:
+async def exposition(
+    db: Database, read_queue: ReadQueue, websockets: int | None = None, metrics: Metrics = PROCESS
+) -> bytes:
     """The page: this process's metrics, then the queue gauges read now."""
     if websockets is not None:
         metrics.websockets.set(websockets)
-
-    async def read(session: AsyncSession) -> tuple[metrics_repository.QueueSnapshot, int]:
-        return await metrics_repository.queue_snapshot(session), await metrics_repository.dead_poses(session)
-
-    snapshot, dead = await db.run(read, write=False)
+    snapshot, dead = await db.run(read_queue, write=False)
     scrape = CollectorRegistry(auto_describe=False)
     scrape.register(_QueueGauges(snapshot, dead))
     return generate_latest(metrics.registry) + generate_latest(scrape)
 
 
-def _authorized(request: Request) -> None:
-    authorize(request.app.state.settings, request.headers.get("authorization"))
+def _authorized(request: Request, settings: SettingsDep) -> None:
+    authorize(settings, request.headers.get("authorization"))
 
 
 # The scrape reads the database, so it is a unit of work like every other route.
@@ -221,26 +226,24 @@ router = APIRouter(route_class=UnitOfWorkRoute)
 
 
 @router.get(PATH, include_in_schema=False)
-async def metrics_page(request: Request, _: Annotated[None, Depends(_authorized)]) -> Response:
+async def metrics_page(services: ServicesDep, _: Annotated[None, Depends(_authorized)]) -> Response:
     """Prometheus text exposition of this API process (bearer `POSEGEN_METRICS_TOKEN`)."""
-    body = await exposition(request.app.state.db, websockets=len(request.app.state.sockets))
+    body = await exposition(services.db, services.queue_gauges, websockets=len(services.sockets))
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 # -- the worker's listener ------------------------------------------------------------------
 
 
-def worker_app(settings: Settings, db: Database) -> FastAPI:
+def worker_app(settings: Settings, db: Database, read_queue: ReadQueue) -> FastAPI:
     """The worker's own page: the same `/metrics`, nothing else (no docs, no OpenAPI)."""
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-    app.state.settings = settings
-    app.state.db = db
     install_error_handlers(app)
 
     @app.get(PATH, include_in_schema=False)
     async def worker_metrics(request: Request) -> Response:
         authorize(settings, request.headers.get("authorization"))
-        return Response(await exposition(db), media_type=CONTENT_TYPE_LATEST)
+        return Response(await exposition(db, read_queue), media_type=CONTENT_TYPE_LATEST)
 
     return app
 
@@ -255,13 +258,15 @@ class _QuietServer(uvicorn.Server):
 
 
 @asynccontextmanager
-async def worker_listener(settings: Settings, db: Database, port: int | None) -> AsyncIterator[int | None]:
+async def worker_listener(
+    settings: Settings, db: Database, read_queue: ReadQueue, port: int | None
+) -> AsyncIterator[int | None]:
     """Serve the worker's `/metrics` on `port` for the block (nothing when None); the bound port."""
     if port is None:
         yield None
         return
     config = uvicorn.Config(
-        worker_app(settings, db),
+        worker_app(settings, db, read_queue),
         host=settings.metrics.worker_host,
         port=port,
         log_config=None,

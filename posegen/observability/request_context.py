@@ -34,13 +34,6 @@ _WELL_FORMED = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 log = structlog.get_logger("posegen.request")
 
 
-def request_id_of(scope: Scope) -> str | None:
-    """The request id of this request or WebSocket connection."""
-    state = scope.get("state") or {}
-    value = state.get("request_id")
-    return value if isinstance(value, str) else None
-
-
 def _incoming_id(scope: Scope) -> str | None:
     for name, value in scope.get("headers", ()):
         if name == HEADER.encode():
@@ -86,7 +79,7 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, observe: RequestObserver | None = None) -> None:
         self.app = app
         # The latency histogram (observability/prometheus.py); a hook, so this module imports nothing
-        # of the metrics (errors.py imports this one).
+        # of the metrics.
         self.observe = observe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

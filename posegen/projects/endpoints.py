@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Query, Request, UploadFile, status
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Query, UploadFile, status
 from pydantic import BeforeValidator
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from posegen.auth.dependencies import CurrentUser
-from posegen.config import Settings
 from posegen.db import Session, UnitOfWorkRoute
+from posegen.dependencies import ProjectGenerationsDep, SettingsDep, StorageDep
 from posegen.kit.pagination import PageRequest, page_params
 from posegen.kit.schemas import Deleted
 from posegen.openapi import errors, form_body
@@ -27,7 +27,6 @@ from posegen.projects.schemas import (
     UploadResult,
 )
 from posegen.storage.base import Storage
-from posegen.storage.endpoints import StorageDep
 
 log = structlog.get_logger(__name__)
 
@@ -49,9 +48,7 @@ ImageFile = Annotated[
 ]
 
 
-def upload_limits(request: Request) -> uploads.UploadLimits:
-    settings = request.app.state.settings
-    assert isinstance(settings, Settings)
+def upload_limits(settings: SettingsDep) -> uploads.UploadLimits:
     return uploads.UploadLimits.of(settings)
 
 
@@ -77,43 +74,66 @@ async def list_projects(
     user: CurrentUser,
     session: Session,
     storage: StorageDep,
+    generations: ProjectGenerationsDep,
     page: Annotated[PageRequest, Depends(page_params(10))],
     project_status: Annotated[ProjectStatus | None, Query(alias="status")] = None,
 ) -> ProjectList:
     """The caller's projects, newest first (default 10 per page), optionally only `active` or `archived`."""
-    return await service.list_projects(session, storage, user.id, project_status, page)
+    return await service.list_projects(session, storage, generations, user.id, project_status, page)
 
 
 @router.post("/projects", status_code=status.HTTP_201_CREATED)
 async def create_project(
-    body: ProjectCreate, user: CurrentUser, session: Session, storage: StorageDep
+    body: ProjectCreate,
+    user: CurrentUser,
+    session: Session,
+    storage: StorageDep,
+    generations: ProjectGenerationsDep,
 ) -> ProjectResult:
     """Create a project: a name, an optional description and how its avatar looks."""
-    return ProjectResult(project=await service.create(session, storage, user.id, body))
+    return ProjectResult(project=await service.create(session, storage, generations, user.id, body))
 
 
 @router.get("/projects/{project_id}")
 async def get_project(
-    project_id: str, user: CurrentUser, session: Session, storage: StorageDep
+    project_id: str,
+    user: CurrentUser,
+    session: Session,
+    storage: StorageDep,
+    generations: ProjectGenerationsDep,
 ) -> ProjectDetailResult:
     """One of the caller's projects with its 10 latest generations."""
-    return ProjectDetailResult(project=await service.detail(session, storage, user.id, project_id))
+    return ProjectDetailResult(
+        project=await service.detail(session, storage, generations, user.id, project_id)
+    )
 
 
 @router.put("/projects/{project_id}")
 async def update_project(
-    project_id: str, body: ProjectUpdate, user: CurrentUser, session: Session, storage: StorageDep
+    project_id: str,
+    body: ProjectUpdate,
+    user: CurrentUser,
+    session: Session,
+    storage: StorageDep,
+    generations: ProjectGenerationsDep,
 ) -> ProjectResult:
     """Change the fields given: name, description (`null` clears it), status, avatar attributes (replaced)."""
-    return ProjectResult(project=await service.update(session, storage, user.id, project_id, body))
+    return ProjectResult(
+        project=await service.update(session, storage, generations, user.id, project_id, body)
+    )
 
 
 @router.delete("/projects/{project_id}", responses=errors(409))
 async def delete_project(
-    project_id: str, user: CurrentUser, session: Session, storage: StorageDep, background: BackgroundTasks
+    project_id: str,
+    user: CurrentUser,
+    session: Session,
+    storage: StorageDep,
+    generations: ProjectGenerationsDep,
+    background: BackgroundTasks,
 ) -> Deleted:
     """Delete a project and its files; 409 while one of its generations is queued or processing."""
-    keys = await service.delete(session, user.id, project_id)
+    keys = await service.delete(session, generations, user.id, project_id)
     background.add_task(remove_files, storage, keys)
     return Deleted()
 
@@ -125,11 +145,14 @@ async def set_avatar(
     user: CurrentUser,
     session: Session,
     storage: StorageDep,
+    generations: ProjectGenerationsDep,
     limits: Limits,
     background: BackgroundTasks,
 ) -> ProjectResult:
     """Upload the project's avatar image (re-encoded, metadata stripped); replaces any earlier one."""
-    project, replaced = await service.set_avatar(session, storage, user.id, project_id, file, limits)
+    project, replaced = await service.set_avatar(
+        session, storage, generations, user.id, project_id, file, limits
+    )
     background.add_task(remove_files, storage, replaced)
     return ProjectResult(project=project)
 

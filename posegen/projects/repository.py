@@ -1,15 +1,13 @@
-"""SQL for projects and uploads, and the generation figures a project shows."""
+"""SQL for projects and uploads (the generation figures a project shows are generation's: see
+`ProjectGenerations` in projects/service.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from typing import Any
+from collections.abc import Collection
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from posegen.generation.models import Generation, GenerationStatus
-from posegen.generation.views import generation_out
 from posegen.kit.pagination import PageRequest, paginate
 from posegen.projects.models import Project, ProjectStatus, Upload
 
@@ -58,47 +56,3 @@ async def delete_uploads(session: AsyncSession, upload_ids: Collection[str]) -> 
         delete(Upload).where(Upload.id.in_(upload_ids)).returning(Upload.storage_key)
     )
     return list(rows)
-
-
-# --- generation figures ---------------------------------------------------------------------
-# The generations table does not exist yet. These three are the only places projects
-# learn about generations; the generation work fills in their bodies.
-
-
-async def generation_totals(session: AsyncSession, project_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
-    """`(total generations, total poses generated)` for each project id given, in one grouped query."""
-    rows = await session.execute(
-        select(
-            Generation.project_id,
-            func.count(Generation.id),
-            func.coalesce(func.sum(Generation.poses_completed), 0),
-        )
-        .where(Generation.project_id.in_(project_ids))
-        .group_by(Generation.project_id)
-    )
-    totals = {project_id: (int(count), int(poses)) for project_id, count, poses in rows}
-    return {project_id: totals.get(project_id, (0, 0)) for project_id in project_ids}
-
-
-async def latest_generations(session: AsyncSession, project_id: str, limit: int) -> list[dict[str, Any]]:
-    """The project's `limit` most recent generations, newest first, as API summaries."""
-    rows = await session.scalars(
-        select(Generation)
-        .where(Generation.project_id == project_id)
-        .order_by(Generation.created_at.desc(), Generation.id.desc())
-        .limit(limit)
-    )
-    return [generation_out(row).model_dump(mode="json") for row in rows]
-
-
-async def active_generation_count(session: AsyncSession, project_id: str) -> int:
-    """How many of the project's generations are queued or processing (a delete must wait for them)."""
-    value = await session.scalar(
-        select(func.count())
-        .select_from(Generation)
-        .where(
-            Generation.project_id == project_id,
-            Generation.status.in_([GenerationStatus.QUEUED.value, GenerationStatus.PROCESSING.value]),
-        )
-    )
-    return int(value or 0)

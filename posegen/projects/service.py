@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,20 @@ from posegen.storage.base import Storage
 LATEST_GENERATIONS = 10
 
 
+@dataclass(frozen=True)
+class ProjectGenerations:
+    """What a project shows and checks of its generations. The generation package answers it
+    (generation/project_figures.py) and the wiring hands it over (posegen/services.py), so this
+    package, which generations build on, imports nothing of theirs."""
+
+    # `(total generations, total poses generated)` for each project id given, in one query.
+    totals: Callable[[AsyncSession, Sequence[str]], Awaitable[dict[str, tuple[int, int]]]]
+    # The project's `limit` most recent generations, newest first, as API summaries.
+    latest: Callable[[AsyncSession, str, int], Awaitable[list[dict[str, Any]]]]
+    # How many of the project's generations are queued or processing.
+    active_count: Callable[[AsyncSession, str], Awaitable[int]]
+
+
 async def owned(session: AsyncSession, user_id: str, project_id: str, *, for_update: bool = False) -> Project:
     """The caller's project; `NotFound` for a missing id and for someone else's (never revealing which)."""
     project = await repository.owned_project(session, user_id, project_id, for_update=for_update)
@@ -32,14 +47,16 @@ async def owned(session: AsyncSession, user_id: str, project_id: str, *, for_upd
     return project
 
 
-async def views(session: AsyncSession, storage: Storage, projects: Sequence[Project]) -> list[ProjectOut]:
+async def views(
+    session: AsyncSession, storage: Storage, generations: ProjectGenerations, projects: Sequence[Project]
+) -> list[ProjectOut]:
     """API views of the projects: generation totals and avatar URLs in one query each."""
-    totals = await repository.generation_totals(session, [project.id for project in projects])
+    totals = await generations.totals(session, [project.id for project in projects])
     avatar_ids = {project.avatar_upload_id for project in projects if project.avatar_upload_id}
     keys = await repository.upload_keys(session, avatar_ids)
     views: list[ProjectOut] = []
     for project in projects:
-        generations, poses = totals.get(project.id, (0, 0))
+        generation_count, poses = totals.get(project.id, (0, 0))
         key = keys.get(project.avatar_upload_id) if project.avatar_upload_id else None
         views.append(
             ProjectOut(
@@ -49,7 +66,7 @@ async def views(session: AsyncSession, storage: Storage, projects: Sequence[Proj
                 status=ProjectStatus(project.status),
                 avatar_attributes=AvatarAttributes.model_validate(project.avatar_attributes),
                 avatar_url=storage.url(key) if key else None,
-                total_generations=generations,
+                total_generations=generation_count,
                 total_poses_generated=poses,
                 created_at=project.created_at,
                 updated_at=project.updated_at,
@@ -58,19 +75,34 @@ async def views(session: AsyncSession, storage: Storage, projects: Sequence[Proj
     return views
 
 
-async def view(session: AsyncSession, storage: Storage, project: Project) -> ProjectOut:
-    (one,) = await views(session, storage, [project])
+async def view(
+    session: AsyncSession, storage: Storage, generations: ProjectGenerations, project: Project
+) -> ProjectOut:
+    (one,) = await views(session, storage, generations, [project])
     return one
 
 
 async def list_projects(
-    session: AsyncSession, storage: Storage, user_id: str, status: ProjectStatus | None, page: PageRequest
+    session: AsyncSession,
+    storage: Storage,
+    generations: ProjectGenerations,
+    user_id: str,
+    status: ProjectStatus | None,
+    page: PageRequest,
 ) -> ProjectList:
     projects, total = await repository.list_projects(session, user_id, status, page)
-    return ProjectList(projects=await views(session, storage, projects), pagination=page.result(total))
+    return ProjectList(
+        projects=await views(session, storage, generations, projects), pagination=page.result(total)
+    )
 
 
-async def create(session: AsyncSession, storage: Storage, user_id: str, body: ProjectCreate) -> ProjectOut:
+async def create(
+    session: AsyncSession,
+    storage: Storage,
+    generations: ProjectGenerations,
+    user_id: str,
+    body: ProjectCreate,
+) -> ProjectOut:
     project = Project(
         user_id=user_id,
         name=body.project_name,
@@ -80,19 +112,26 @@ async def create(session: AsyncSession, storage: Storage, user_id: str, body: Pr
     )
     session.add(project)
     await session.flush()
-    return await view(session, storage, project)
+    return await view(session, storage, generations, project)
 
 
-async def detail(session: AsyncSession, storage: Storage, user_id: str, project_id: str) -> ProjectDetail:
+async def detail(
+    session: AsyncSession, storage: Storage, generations: ProjectGenerations, user_id: str, project_id: str
+) -> ProjectDetail:
     """The project with its latest generations."""
     project = await owned(session, user_id, project_id)
-    generations = await repository.latest_generations(session, project.id, LATEST_GENERATIONS)
-    summary = await view(session, storage, project)
-    return ProjectDetail(**summary.model_dump(), generations=generations)
+    latest = await generations.latest(session, project.id, LATEST_GENERATIONS)
+    summary = await view(session, storage, generations, project)
+    return ProjectDetail(**summary.model_dump(), generations=latest)
 
 
 async def update(
-    session: AsyncSession, storage: Storage, user_id: str, project_id: str, body: ProjectUpdate
+    session: AsyncSession,
+    storage: Storage,
+    generations: ProjectGenerations,
+    user_id: str,
+    project_id: str,
+    body: ProjectUpdate,
 ) -> ProjectOut:
     """Change the fields the body names; the others stay as they are."""
     project = await owned(session, user_id, project_id)
@@ -108,17 +147,19 @@ async def update(
     for name, value in changes.items():
         setattr(project, name, value)
     await session.flush()
-    return await view(session, storage, project)
+    return await view(session, storage, generations, project)
 
 
-async def delete(session: AsyncSession, user_id: str, project_id: str) -> list[str]:
+async def delete(
+    session: AsyncSession, generations: ProjectGenerations, user_id: str, project_id: str
+) -> list[str]:
     """Delete the project and its avatar upload; the storage keys to remove once the deletion commits.
 
     `Conflict` while one of its generations is queued or processing. The row is
     locked first so the check and the delete see the same state.
     """
     project = await owned(session, user_id, project_id, for_update=True)
-    active = await repository.active_generation_count(session, project.id)
+    active = await generations.active_count(session, project.id)
     if active:
         raise Conflict(
             "The project has generations in progress; wait for them or cancel them first",
@@ -133,6 +174,7 @@ async def delete(session: AsyncSession, user_id: str, project_id: str) -> list[s
 async def set_avatar(
     session: AsyncSession,
     storage: Storage,
+    generations: ProjectGenerations,
     user_id: str,
     project_id: str,
     file: uploads.AsyncReadable,
@@ -150,4 +192,4 @@ async def set_avatar(
     project.avatar_upload_id = upload.id
     await session.flush()
     replaced = await repository.delete_uploads(session, [previous] if previous else [])
-    return await view(session, storage, project), replaced
+    return await view(session, storage, generations, project), replaced

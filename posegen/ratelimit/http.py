@@ -25,8 +25,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from posegen.db import is_write
+from posegen.dependencies import get_limiter, get_rate_rules, get_settings
 from posegen.ratelimit.errors import RateLimited, rate_headers
-from posegen.ratelimit.factory import Rules
 from posegen.ratelimit.limiter import Decision, RateLimiter, Rule
 
 log = structlog.get_logger(__name__)
@@ -37,17 +37,6 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 Network = IPv4Network | IPv6Network
 Address = IPv4Address | IPv6Address
-
-
-def limiter_of(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.app.state.limiter
-    return limiter
-
-
-def rules_of(request: Request) -> Rules:
-    rules = request.app.state.rate_rules
-    assert isinstance(rules, Rules)
-    return rules
 
 
 def _decisions(scope: Scope) -> list[Decision]:
@@ -133,11 +122,11 @@ def client_address(request: Request, trusted_proxies: list[str]) -> str:
 
 async def limit_auth_attempts(request: Request) -> None:
     """Route dependency of login and register: `auth` attempts per client address."""
-    rules = rules_of(request)
+    rules = get_rate_rules(request)
     if _already_counted(request, rules.auth):
         return
-    address = client_address(request, request.app.state.settings.limits.trusted_proxies)
-    decision = await limiter_of(request).hit(rules.auth, address)
+    address = client_address(request, get_settings(request).limits.trusted_proxies)
+    decision = await get_limiter(request).hit(rules.auth, address)
     record(request, decision)
     if not decision.allowed:
         raise RateLimited(decision)
@@ -147,10 +136,10 @@ async def count_write(request: Request, user_id: str) -> None:
     """A write of an authenticated user takes one unit of `writes`; reads take nothing."""
     if request.method not in WRITE_METHODS or not is_write(request):
         return
-    rules = rules_of(request)
+    rules = get_rate_rules(request)
     if _already_counted(request, rules.writes):
         return
-    decision = await limiter_of(request).hit(rules.writes, user_id)
+    decision = await get_limiter(request).hit(rules.writes, user_id)
     record(request, decision)
     if not decision.allowed:
         raise RateLimited(decision)
@@ -187,7 +176,7 @@ class PoseBudget:
 async def pose_budget(request: Request) -> AsyncIterator[PoseBudget]:
     # Function-scoped and declared before the session, so it closes after the session: a failed
     # commit reaches it as an exception, like an error raised by the endpoint.
-    budget = PoseBudget(request, limiter_of(request), rules_of(request).poses)
+    budget = PoseBudget(request, get_limiter(request), get_rate_rules(request).poses)
     try:
         yield budget
     except BaseException:

@@ -11,11 +11,12 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header
 from fastapi.responses import StreamingResponse
 
 from posegen.auth.dependencies import CurrentUser
 from posegen.db import Session, UnitOfWorkRoute
+from posegen.dependencies import ServicesDep
 from posegen.generation import manage
 from posegen.kit.time import utcnow
 from posegen.realtime.fanout import Listener
@@ -42,17 +43,16 @@ def _frame(event: dict[str, Any]) -> bytes:
 )
 async def generation_events(
     generation_id: str,
-    request: Request,
+    services: ServicesDep,
     user: CurrentUser,
     session: Session,
     last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0, le=2**31)] = None,
 ) -> StreamingResponse:
     """A generation's events as `text/event-stream` (`id:` is the seq; honours `Last-Event-ID`)."""
     generation = await manage.owned(session, user, generation_id)
-    state = request.app.state
-    listener = Listener(user.id, state.settings.realtime.queue_size)
-    state.bus.fanout.add(listener)  # before the replay, so nothing falls between the two
-    sequencer = Sequencer(state.db, state.storage, utcnow())
+    listener = Listener(user.id, services.settings.realtime.queue_size)
+    services.bus.fanout.add(listener)  # before the replay, so nothing falls between the two
+    sequencer = Sequencer(services.db, services.storage, utcnow())
     after = last_event_id or 0
 
     async def stream() -> AsyncIterator[bytes]:
@@ -76,7 +76,7 @@ async def generation_events(
                     if event["kind"] in FINAL_KINDS:
                         return
         finally:
-            state.bus.fanout.remove(listener)
+            services.bus.fanout.remove(listener)
 
     return StreamingResponse(
         stream(),

@@ -26,7 +26,7 @@ from starlette.websockets import WebSocketState
 
 from posegen.auth import repository as users
 from posegen.auth.session import origin_allowed, session_token
-from posegen.auth.tokens import TokenService
+from posegen.dependencies import services_of
 from posegen.errors import Unauthorized
 from posegen.generation import repository as generations
 from posegen.kit.time import isoformat_z, utcnow
@@ -57,9 +57,8 @@ async def _authenticate(websocket: WebSocket, within_seconds: float) -> tuple[st
         token = message["token"] if "token" in message else session_token(websocket)
         if not isinstance(token, str):
             return None
-        tokens: TokenService = websocket.app.state.tokens
-        claims = tokens.verify(token)
-        async with websocket.app.state.db.session(write=False) as session:
+        claims = services_of(websocket).tokens.verify(token)
+        async with services_of(websocket).db.session(write=False) as session:
             user = await users.get(session, claims.user_id)
         if user is None or not user.is_active or user.token_version != claims.token_version:
             return None
@@ -72,7 +71,7 @@ async def _authenticate(websocket: WebSocket, within_seconds: float) -> tuple[st
 
 
 async def _snapshot(websocket: WebSocket, user_id: str, sequencer: Sequencer) -> list[dict[str, Any]]:
-    async with websocket.app.state.db.session(write=False) as session:
+    async with services_of(websocket).db.session(write=False) as session:
         active = await generations.active_generations(session, user_id)
     for generation in active:
         sequencer.last[generation.id] = generation.last_seq
@@ -94,7 +93,7 @@ async def _snapshot(websocket: WebSocket, user_id: str, sequencer: Sequencer) ->
 async def _owned(websocket: WebSocket, user_id: str, generation_id: object) -> bool:
     if not isinstance(generation_id, str):
         return False
-    async with websocket.app.state.db.session(write=False) as session:
+    async with services_of(websocket).db.session(write=False) as session:
         return await generations.owns_generation(session, user_id, generation_id)
 
 
@@ -136,24 +135,23 @@ async def events_socket(websocket: WebSocket) -> None:
     if "token" in websocket.query_params:
         await websocket.close(code=UNAUTHORIZED, reason="send the token in the auth message")
         return
-    settings = websocket.app.state.settings
+    services = services_of(websocket)
+    settings = services.settings
     identity = await _authenticate(websocket, settings.realtime.auth_timeout_seconds)
     if identity is None:
         if websocket.client_state is not WebSocketState.DISCONNECTED:
             await websocket.close(code=UNAUTHORIZED, reason="authentication failed")
         return
     user_id, expires_at = identity
-    slot = await websocket.app.state.limiter.acquire_slot(
-        WEBSOCKETS, user_id, settings.limits.websockets_per_user
-    )
+    slot = await services.limiter.acquire_slot(WEBSOCKETS, user_id, settings.limits.websockets_per_user)
     if slot is None:
         await websocket.close(code=TOO_MANY_CONNECTIONS, reason="too many connections for this user")
         return
-    bus = websocket.app.state.bus
-    sequencer = Sequencer(websocket.app.state.db, websocket.app.state.storage, utcnow())
+    bus = services.bus
+    sequencer = Sequencer(services.db, services.storage, utcnow())
     listener = Listener(user_id, settings.realtime.queue_size)
     bus.fanout.add(listener)  # before the snapshot, so nothing falls between the two
-    websocket.app.state.sockets.add(listener)
+    services.sockets.add(listener)
 
     async def read() -> None:
         try:
@@ -175,7 +173,7 @@ async def events_socket(websocket: WebSocket) -> None:
         # Live events of generations in the snapshot wait briefly, so a reconnecting client's
         # `subscribe` (with its afterSeq) is served first and everything leaves in seq order.
         hold = Hold({item["generationId"] for item in snapshot}, time.monotonic() + SUBSCRIBE_GRACE_SECONDS)
-        if websocket.app.state.going_away.is_set():
+        if services.going_away.is_set():
             listener.signal("shutdown")
         while True:
             item = await listener.next(max(0.0, min(expires_at - time.time(), hold.remaining())))
@@ -208,7 +206,7 @@ async def events_socket(websocket: WebSocket) -> None:
     finally:
         reader.cancel()
         bus.fanout.remove(listener)
-        websocket.app.state.sockets.discard(listener)
+        services.sockets.discard(listener)
         with contextlib.suppress(asyncio.CancelledError):
             await reader
         await slot.release()

@@ -4,28 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
+from posegen.dependencies import StorageDep, UrlSignerDep
 from posegen.openapi import binary_body, errors
-from posegen.storage.base import FileMissing, Storage, content_type_for, validate_key
-from posegen.storage.signing import UrlSigner
+from posegen.storage.base import FileMissing, content_type_for, validate_key
 
 router = APIRouter(tags=["files"])
-
-
-def storage_of(request: Request) -> Storage:
-    storage: Storage = request.app.state.storage
-    return storage
-
-
-def signer_of(request: Request) -> UrlSigner:
-    signer = request.app.state.url_signer
-    assert isinstance(signer, UrlSigner)
-    return signer
-
-
-StorageDep = Annotated[Storage, Depends(storage_of)]
 
 
 @router.get(
@@ -39,7 +25,7 @@ StorageDep = Annotated[Storage, Depends(storage_of)]
 async def get_file(
     key: str,
     storage: StorageDep,
-    signer: Annotated[UrlSigner, Depends(signer_of)],
+    signer: UrlSignerDep,
     # Checked by the signer, not here: a missing or malformed part is a bad link (403), not a 400.
     exp: Annotated[str | None, Query(max_length=64, description="Expiry, Unix seconds.")] = None,
     sig: Annotated[str | None, Query(max_length=128, description="HMAC-SHA256, hex.")] = None,

@@ -22,7 +22,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from posegen.auth import repository as users
 from posegen.auth.models import User
 from posegen.auth.session import secure_cookies, session_token
-from posegen.auth.tokens import TokenService
+from posegen.dependencies import get_db, get_settings, get_tokens
 from posegen.errors import Unauthorized
 from posegen.web import i18n
 from posegen.web.assets import ASSETS
@@ -80,12 +80,12 @@ async def session_user(request: Request) -> tuple[User, str] | None:
     token = session_token(request)
     if token is None:
         return None
-    tokens: TokenService = request.app.state.tokens
+    tokens = get_tokens(request)
     try:
         claims = tokens.verify(token)
     except Unauthorized:
         return None
-    async with request.app.state.db.session(write=False) as session:
+    async with get_db(request).session(write=False) as session:
         user = await users.get(session, claims.user_id)
     if user is None or not user.is_active or user.token_version != claims.token_version:
         return None
@@ -120,7 +120,7 @@ def render(
     token, the navigation, the catalogue for the page's script and the asset URLs."""
     lang = i18n.negotiate(request)
     user, token = account if account is not None else (None, None)
-    tokens: TokenService = request.app.state.tokens
+    tokens = get_tokens(request)
 
     def t(key: str, **params: object) -> str:
         return i18n.translate(lang, key, **params)
@@ -153,7 +153,7 @@ def render(
             **context,
         },
         status_code=status_code,
-        headers=page_headers(request.app.state.settings),
+        headers=page_headers(get_settings(request)),
     )
     return response
 
@@ -191,7 +191,7 @@ async def choose_language(
             max_age=365 * 86400,
             path="/",
             samesite="strict",
-            secure=secure_cookies(request.app.state.settings, request),
+            secure=secure_cookies(get_settings(request), request),
         )
     return response
 

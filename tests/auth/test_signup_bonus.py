@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import select
 
 from posegen.app import create_app
-from posegen.auth import service
+from posegen.credits import bonus
 from posegen.credits.models import CreditEntry
 from posegen.db import Database
 from tests.credits.helpers import balance_of, ledger_sum
@@ -48,12 +48,12 @@ async def test_each_new_account_gets_the_bonus_once_through_the_ledger(
     for user in (ada, bob):
         [entry] = await entries(db, user["id"])
         assert (entry.kind, entry.amount, entry.balance_after) == ("bonus", 250, 250)
-        assert entry.idempotency_key == service.SIGNUP_BONUS_KEY
+        assert entry.idempotency_key == bonus.SIGNUP_BONUS_KEY
         assert await balance_of(db, user["id"]) == 250 == await ledger_sum(db, user["id"])
 
     # Written again (a re-run unit of work, a second call): the key makes it a no-op.
     async with db.session() as session:
-        await service.grant_signup_bonus(session, ada["id"], 250)
+        await bonus.grant_signup_bonus(session, ada["id"], 250)
     assert len(await entries(db, ada["id"])) == 1
     assert await balance_of(db, ada["id"]) == 250 == await ledger_sum(db, ada["id"])
 

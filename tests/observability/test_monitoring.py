@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from posegen.admin.metrics_service import work_signals
 from posegen.app import create_app
 from posegen.config import MonitoringSettings, Settings
 from posegen.db import Database
@@ -172,7 +173,7 @@ async def test_success_and_refund_rates_over_the_window(
     """Too few finished poses are not judged; 19 of 20 completed warns (95 %); 19 of 22 is critical
     (86.36 %), logged as a new transition; the refund rate follows the same poses; all back to ok."""
     metrics = Metrics()
-    monitor = Monitor(MonitoringSettings(min_finished_poses=20), metrics)
+    monitor = Monitor(MonitoringSettings(min_finished_poses=20), work_signals, metrics)
     await add_finished_poses(db, completed=10, failed=9)  # 19 finished: not enough to judge
     evaluation = await monitor.evaluate(db)
     assert evaluation is not None and evaluation.alerts == []
@@ -214,6 +215,7 @@ async def test_p95_time_per_pose(db: Database) -> None:
         MonitoringSettings(
             min_finished_poses=5, pose_time_p95_warn_seconds=2, pose_time_p95_critical_seconds=4
         ),
+        work_signals,
         Metrics(),
     )
     await add_finished_poses(db, completed=5, failed=0, ms=5000)

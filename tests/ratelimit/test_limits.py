@@ -157,7 +157,7 @@ async def test_writes_per_minute_per_user(
     alice_headers, bob_headers = bearer(token_for(settings, alice)), bearer(token_for(settings, bob))
     async with serving(settings) as (app, [client]):
         refusals: list[str] = []  # what a metrics counter hooks into
-        app.state.limiter.rejection_hooks.append(refusals.append)
+        app.state.services.limiter.rejection_hooks.append(refusals.append)
         counted_before = refused_writes()
         for left in (2, 1, 0):
             created = await client.post(

@@ -89,6 +89,6 @@ async def test_memory_storage_is_never_degraded(db: Database, database_url: str,
     settings = limited_settings(database_url, data_dir, Storage("memory", None))
     async with serving(settings) as (app, [client]):
         body = (await client.get(HEALTH)).json()
-        assert app.state.limiter.backend == "memory"
+        assert app.state.services.limiter.backend == "memory"
         assert body["checks"]["redis"]["status"] == "not_configured"
         assert body["status"] == "healthy"

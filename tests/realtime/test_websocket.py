@@ -289,7 +289,7 @@ async def test_a_client_that_cannot_keep_up_is_closed(
         await receive(ws)
         # A burst larger than the socket's queue, delivered faster than any client reads it.
         for seq in range(1, 50):
-            app.state.bus.publish(
+            app.state.services.bus.publish(
                 {
                     "generationId": "g",
                     "userId": world.user.id,

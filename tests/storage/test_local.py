@@ -82,7 +82,7 @@ def test_signed_url_verifies_and_expires() -> None:
 
 
 async def test_files_endpoint_serves_signed_urls_only(client: httpx.AsyncClient, app: object) -> None:
-    storage = app.state.storage  # type: ignore[attr-defined]  # FastAPI state is untyped
+    storage = app.state.services.storage  # type: ignore[attr-defined]  # FastAPI state is untyped
     await storage.put("library/x/thumb.webp", b"RIFFxxxxWEBP")
     url = storage.url("library/x/thumb.webp")
     response = await client.get(url)
@@ -122,7 +122,7 @@ async def test_files_endpoint_serves_signed_urls_only(client: httpx.AsyncClient,
 async def test_a_bad_file_link_is_403_in_words(
     client: httpx.AsyncClient, app: object, query: dict[str, str], message: str
 ) -> None:
-    storage = app.state.storage  # type: ignore[attr-defined]  # FastAPI state is untyped
+    storage = app.state.services.storage  # type: ignore[attr-defined]  # FastAPI state is untyped
     await storage.put("library/x/thumb.webp", b"RIFFxxxxWEBP")
     path, _, signed = storage.url("library/x/thumb.webp").partition("?")
     good = {key: values[0] for key, values in parse_qs(signed).items()}
@@ -139,7 +139,7 @@ async def test_a_bad_file_link_is_403_in_words(
 
 
 async def test_an_expired_file_link_says_it_expired(client: httpx.AsyncClient, app: object) -> None:
-    state = app.state  # type: ignore[attr-defined]  # FastAPI state is untyped
+    state = app.state.services  # type: ignore[attr-defined]  # FastAPI state is untyped
     await state.storage.put("library/x/thumb.webp", b"RIFFxxxxWEBP")
     # Signed correctly, a day ago, with the app's own signer: only the time is wrong.
     url = state.url_signer.sign("library/x/thumb.webp", now=time.time() - 86_400 - 3_600)

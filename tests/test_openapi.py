@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter
 from posegen.app import create_app
 from posegen.db import Database
 from posegen.kit.schemas import Schema, UtcDateTime
-from posegen.openapi import ErrorResponse, build_openapi
+from posegen.openapi import ErrorResponse
+from posegen.openapi_document import build_openapi
 from tests.fixtures.app import make_settings
 
 APP = create_app(make_settings("sqlite:///unused.db", Path("unused")), embed_worker=False)

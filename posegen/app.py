@@ -48,6 +48,7 @@ from posegen.storage.factory import create_storage, url_signer
 from posegen.web.assets import router as assets_router
 from posegen.web.pages import install_pages
 from posegen.work.admin import router as work_admin_router
+from posegen.work.wakeup import create_wakeup
 from posegen.work.worker import Worker
 
 APP_PREFIX = "/api/apps/pose-generator"
@@ -126,13 +127,16 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
         app.state.sockets = set()
         app.state.monitor = Monitor(settings.monitoring)
         app.state.going_away = asyncio.Event()
+        # Work queued by this process wakes idle workers here and in other processes (`work.wakeup`).
+        app.state.wakeup = create_wakeup(settings, listen=embed_worker)
+        app.state.wake = app.state.wakeup.publish
         worker = (
-            Worker(app.state.db, app.state.storage, app.state.engines.engines, settings)
+            Worker(
+                app.state.db, app.state.storage, app.state.engines.engines, settings, wakeup=app.state.wakeup
+            )
             if embed_worker
             else None
         )
-        # Work queued by this process wakes the embedded worker at once; other workers poll.
-        app.state.wake = worker.wake.set if worker is not None else (lambda: None)
         stop = asyncio.Event()
         app.state.stop_work = stop
         app.state.loop = asyncio.get_running_loop()
@@ -148,6 +152,7 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
                         password=settings.bootstrap.admin_password.get_secret_value(),
                     )
             await app.state.bus.start()
+            await app.state.wakeup.start()
             if worker is not None:
                 worker_task = asyncio.create_task(worker.run(stop))
             monitor_task = asyncio.create_task(app.state.monitor.run(app.state.db, stop))
@@ -165,6 +170,9 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
                     await asyncio.wait_for(worker_task, timeout=limit)
                 except TimeoutError:
                     log.warning("worker_stop_timeout")
+                # The leases it released are claimable by workers elsewhere.
+                app.state.wakeup.publish()
+            await app.state.wakeup.stop()
             await app.state.bus.stop()
             await app.state.limiter.aclose()
             await app.state.engines.aclose()

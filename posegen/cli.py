@@ -97,6 +97,7 @@ def worker(
     from posegen.observability.prometheus import worker_listener
     from posegen.realtime.bus import create_bus
     from posegen.storage.factory import create_storage
+    from posegen.work.wakeup import create_wakeup
     from posegen.work.worker import Worker
 
     settings = _settings()
@@ -113,14 +114,19 @@ def worker(
         bus = create_bus(settings, db, listen=False)
         await bus.start()
         db.event_sink = bus.publish
+        wakeup = create_wakeup(settings, listen=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         try:
+            await wakeup.start()
             async with worker_listener(settings, db, metrics_port or settings.metrics.worker_port):
-                await Worker(db, storage, registry.engines, settings).run(stop)
+                await Worker(db, storage, registry.engines, settings, wakeup=wakeup).run(stop)
+            # The leases it released are claimable by workers elsewhere.
+            wakeup.publish()
         finally:
+            await wakeup.stop()
             await bus.stop()
             await registry.aclose()
             await storage.aclose()

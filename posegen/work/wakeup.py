@@ -268,7 +268,12 @@ class PostgresWakeup(LocalWakeup):
             return  # the keeper is reconnecting and has logged the loss; polling covers the gap
         try:
             async with self._turn:
-                await connection.execute("SELECT pg_notify($1, $2)", POSTGRES_CHANNEL, self._origin)
+                await connection.execute(
+                    "SELECT pg_notify($1, $2)",
+                    POSTGRES_CHANNEL,
+                    self._origin,
+                    timeout=CONNECT_TIMEOUT_SECONDS,
+                )
         except _PG_ERRORS as error:
             self._outage.failed(error)
 

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from posegen.app import create_app
 from posegen.config import Settings
 from posegen.db import Database
 from posegen.engines.registry import EngineRegistry
@@ -22,6 +23,7 @@ from posegen.generation.models import GeneratedPose
 from posegen.generation.schemas import GenerateRequest
 from posegen.work.models import Worker as WorkerRow
 from posegen.work.wakeup import LocalWakeup, PostgresWakeup, RedisWakeup, Wakeup, create_wakeup
+from tests.fixtures.app import make_settings, open_client
 from tests.fixtures.redis_server import own_redis
 from tests.generation.helpers import P, Scene, scene
 from tests.work.processes import api_process, free_port, process_env, worker_process
@@ -190,6 +192,21 @@ def test_the_carrier_follows_the_settings(settings: Settings) -> None:
     assert type(create_wakeup(settings, listen=True)) is expected
 
 
+async def test_the_embedded_worker_claims_work_submitted_in_its_process_at_once(
+    db: Database, settings: Settings, database_url: str, data_dir: Path
+) -> None:
+    world = await scene(db, settings, poses=1)
+    long_poll = make_settings(database_url, data_dir, work={"poll_interval_seconds": float(LONG_POLL)})
+    app = create_app(long_poll, embed_worker=True)
+    async for client in open_client(app):
+        await asyncio.sleep(1)  # past the worker's first claims: its slots sleep
+        accepted = await client.post(
+            f"{P}/generate", headers=world.headers, json=gallery(world).model_dump(mode="json", by_alias=True)
+        )
+        assert accepted.status_code == 202, accepted.text
+        assert await seconds_until_claimed(db, accepted.json()["generationId"], within=PROMPT) < PROMPT
+
+
 # -- real processes: `posegen serve --no-worker` and an idle `posegen worker` --------------------
 
 
@@ -211,9 +228,12 @@ async def seconds_to_claim(db: Database, url: str, world: Scene, within: float) 
         accepted = await client.post(
             f"{P}/generate", headers=world.headers, json=gallery(world).model_dump(mode="json", by_alias=True)
         )
-    answered = time.monotonic()
     assert accepted.status_code == 202, accepted.text
-    generation_id = accepted.json()["generationId"]
+    return await seconds_until_claimed(db, accepted.json()["generationId"], within)
+
+
+async def seconds_until_claimed(db: Database, generation_id: str, within: float) -> float:
+    answered = time.monotonic()
     while True:
         async with db.session(write=False) as session:
             claimed = await session.scalar(

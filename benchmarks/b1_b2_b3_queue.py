@@ -312,7 +312,7 @@ async def sqlite_part(scratch: Path) -> dict[str, Any]:
                     world.projects[user.id],
                     [p.id for p in world.poses],
                     BATCH,
-                    worker.wake.set,
+                    worker.wakeup.publish,
                 )
                 for user in world.users
             ]

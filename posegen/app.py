@@ -153,6 +153,8 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
                     await monitor_task
                 if worker_task is not None:
                     await _stop_worker(worker_task, settings)
+                    # The leases it released are claimable by workers elsewhere.
+                    services.wake()
         log.info("stopped")
 
     options: dict[str, Any] = {

@@ -113,6 +113,8 @@ def worker(
             settings, services.db, services.queue_gauges, metrics_port or settings.metrics.worker_port
         ):
             await services.worker.run(stop)
+        # The leases it released are claimable by workers elsewhere.
+        services.wake()
 
     _with_services(settings, run, worker=True)
 

@@ -32,6 +32,7 @@ from posegen.realtime.fanout import Listener
 from posegen.storage.base import Storage
 from posegen.storage.factory import create_storage, url_signer
 from posegen.storage.signing import UrlSigner
+from posegen.work.wakeup import Wakeup, create_wakeup
 from posegen.work.worker import Worker
 
 if TYPE_CHECKING:
@@ -61,6 +62,8 @@ class Services:
     monitor: Monitor
     # The queue gauges of `/metrics` (observability reads domain state only through such functions).
     queue_gauges: ReadQueue
+    # Hints that wake idle workers here and in other processes when work becomes claimable.
+    wakeup: Wakeup
     # The work loop of this process, when it runs one (the embedded profile, `posegen worker`).
     worker: Worker | None
     # The WebSockets open in this process, and the flag that tells them the server is going away.
@@ -68,9 +71,8 @@ class Services:
     going_away: asyncio.Event = field(default_factory=asyncio.Event)
 
     def wake(self) -> None:
-        """Work was queued: the worker of this process claims it at once (others poll)."""
-        if self.worker is not None:
-            self.worker.wake.set()
+        """Work was queued (call after commit): idle workers here and elsewhere claim it at once."""
+        self.wakeup.publish()
 
 
 @asynccontextmanager
@@ -92,6 +94,8 @@ async def build_services(
     limiter = create_limiter(settings)
     # Every refusal (429, or a WebSocket closed with 4429) is counted, by limit name.
     limiter.rejection_hooks.append(prometheus.count_rate_limited)
+    # Only a process that runs a worker listens for hints; every process publishes them.
+    wakeup = create_wakeup(settings, listen=worker)
     services = Services(
         settings=settings,
         db=db,
@@ -107,12 +111,15 @@ async def build_services(
         project_generations=PROJECT_GENERATIONS,
         monitor=Monitor(settings.monitoring, metrics_service.work_signals),
         queue_gauges=metrics_service.queue_gauges,
-        worker=Worker(db, storage, engines.engines, settings) if worker else None,
+        wakeup=wakeup,
+        worker=Worker(db, storage, engines.engines, settings, wakeup=wakeup) if worker else None,
     )
     try:
         await bus.start()
+        await wakeup.start()
         yield services
     finally:
+        await wakeup.stop()
         await bus.stop()
         await limiter.aclose()
         await engines.aclose()

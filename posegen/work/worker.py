@@ -54,6 +54,7 @@ from posegen.work.background_work import run_change
 from posegen.work.postprocess import Processed, process
 from posegen.work.reconciler import reconcile
 from posegen.work.retry import delay_seconds
+from posegen.work.wakeup import LocalWakeup, Wakeup
 
 log = structlog.get_logger(__name__)
 
@@ -117,6 +118,7 @@ class Worker:
         *,
         worker_id: str | None = None,
         on_commit: Callable[[], None] | None = None,
+        wakeup: Wakeup | None = None,
     ) -> None:
         self.db = db
         self.storage = storage
@@ -125,7 +127,8 @@ class Worker:
         self.id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{new_id()[-6:]}"
         # A short, key-safe tag of this worker's claims (see `pose_keys`).
         self.claim_tag = hashlib.sha256(self.id.encode()).hexdigest()[:8]
-        self.wake = asyncio.Event()
+        # Hints that work became claimable (this process's and, by its carrier, other processes').
+        self.wakeup = wakeup if wakeup is not None else LocalWakeup()
         self.busy = 0
         self._finishing: set[asyncio.Task[None]] = set()
         self._finishers = asyncio.Semaphore(settings.work.concurrency)
@@ -225,16 +228,7 @@ class Worker:
                     self.busy -= 1
                 continue
             if pose is None:
-                self.wake.clear()
-                waiter = asyncio.create_task(self.wake.wait())
-                stopper = asyncio.create_task(stop.wait())
-                await asyncio.wait(
-                    {waiter, stopper},
-                    timeout=self.settings.work.poll_interval_seconds,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                waiter.cancel()
-                stopper.cancel()
+                await self.wakeup.wait(self.settings.work.poll_interval_seconds, stop)
                 continue
             self.busy += 1
             try:

@@ -15,15 +15,13 @@ from posegen.generation.locks import lock_generation
 from posegen.generation.models import (
     TERMINAL_GENERATION,
     TERMINAL_POSE,
+    BackgroundChange,
     GeneratedPose,
     Generation,
     PoseStatus,
 )
-from posegen.kit.orm import upsert
-from posegen.work import outcomes
-from posegen.work.background_work import dead_letter_expired, expired_changes
-from posegen.work.models import QueueState
-from posegen.work.queue import QUEUE_STATE_ID
+from posegen.work import outcomes, repository
+from posegen.work.kinds.background import dead_letter_expired, exhausted_changes
 
 log = structlog.get_logger(__name__)
 
@@ -67,7 +65,7 @@ async def reconcile_in(session: AsyncSession, now: datetime) -> RecoveryRun:
     unfinished = select(Generation.id).where(
         Generation.status.not_in([status.value for status in TERMINAL_GENERATION]), ~open_poses
     )
-    changes = expired_changes(now)
+    changes = exhausted_changes(now).with_only_columns(BackgroundChange.generation_id)
     needing_work = sorted(
         set(await session.scalars(dying))
         | set(await session.scalars(stranded))
@@ -114,12 +112,7 @@ async def reconcile_in(session: AsyncSession, now: datetime) -> RecoveryRun:
     )
     recovered = len(requeued.all())
 
-    values = {"last_recovery_at": now, "last_recovered": recovered, "last_dead_lettered": dead_lettered}
-    await session.execute(
-        upsert(session, QueueState)
-        .values(id=QUEUE_STATE_ID, paused=False, **values)
-        .on_conflict_do_update(index_elements=[QueueState.id], set_=values)
-    )
+    await repository.record_recovery(session, now, recovered, dead_lettered)
     if recovered or dead_lettered or finalized:
         log.info("reconciled", recovered=recovered, dead_lettered=dead_lettered, finalized=finalized)
     return RecoveryRun(recovered, dead_lettered, finalized)

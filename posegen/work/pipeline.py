@@ -77,7 +77,14 @@ class Pipeline:
 
     async def run(self, job: Job[Any]) -> None:
         """Render in the slot; hand storing and committing to a finisher so the slot claims its
-        next job at once. Finishers are bounded by the concurrency, so memory stays bounded."""
+        next job at once. Finishers are bounded by the concurrency, so memory stays bounded.
+
+        Every log line about the job names its generation and pose: they are bound here, and the
+        job's watch and finisher, started within, inherit them."""
+        with structlog.contextvars.bound_contextvars(**job.log_context()):
+            await self._run(job)
+
+    async def _run(self, job: Job[Any]) -> None:
         started = time.perf_counter()
         watch = asyncio.create_task(self._watch(job))
         try:

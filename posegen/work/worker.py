@@ -149,10 +149,7 @@ class Worker:
                 continue
             self.busy += 1
             try:
-                # Every log line about the job (here, in the pipeline and its finisher, which
-                # inherit this context) names its generation and pose.
-                with structlog.contextvars.bound_contextvars(**job.log_context()):
-                    await self.pipeline.run(job)
+                await self.pipeline.run(job)
             except Exception:
                 log.exception("job_crashed", worker_id=self.id, **job.log_context())
             finally:

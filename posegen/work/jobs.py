@@ -38,6 +38,7 @@ class Job(Generic[RowT]):
     kind: JobKind[RowT]
     row: RowT
     engine: str
+    pose_id: str  # the generated pose the job renders (a background change re-renders one)
 
     @property
     def id(self) -> str:

@@ -43,7 +43,10 @@ class BackgroundKind:
             return None
         candidates = repository.change_candidates(engines, now)
         claimed = await repository.claim(session, BackgroundChange, candidates, worker_id, now, lease_seconds)
-        return None if claimed is None else Job(self, claimed[0], claimed[1])
+        if claimed is None:
+            return None
+        change, engine = claimed
+        return Job(self, change, engine, change.pose_id)
 
     async def prepare(self, services: Services, job: Job[BackgroundChange]) -> Prepared:
         change = job.row

@@ -67,7 +67,7 @@ class PoseKind:
         if pose.attempts == 1:
             waited = max(0.0, (now - pose.created_at).total_seconds())
             after_commit(session, lambda: METRICS.queue_wait.observe(waited))
-        return Job(self, pose, pose.engine)
+        return Job(self, pose, pose.engine, pose.id)
 
     async def prepare(self, services: Services, job: Job[GeneratedPose]) -> Prepared:
         pose = job.row

@@ -16,10 +16,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from posegen.generation.models import BackgroundChange, GeneratedPose, Generation, GenerationEvent, PoseStatus
+from posegen.generation.models import (
+    TERMINAL_GENERATION,
+    TERMINAL_POSE,
+    BackgroundChange,
+    GeneratedPose,
+    Generation,
+    GenerationEvent,
+    PoseStatus,
+)
 from posegen.kit.orm import upsert
 from posegen.kit.pagination import PageRequest, paginate
 from posegen.work.models import QueueState, Worker
@@ -203,6 +211,65 @@ async def leased_generations(session: AsyncSession, model: type[Leased], worker_
         model.lease_owner == worker_id, model.status == PoseStatus.RUNNING.value
     )
     return set(await session.scalars(held))
+
+
+# -- recovery ------------------------------------------------------------------------------------------
+
+
+def exhausted(model: type[LeasedT], now: datetime) -> Select[LeasedT]:
+    """Rows whose lease expired on their last attempt: the reconciler's dead letters."""
+    return select(model).where(
+        model.status == PoseStatus.RUNNING.value,
+        model.lease_expires_at < now,
+        model.attempts >= model.max_attempts,
+        model.refunded.is_(False),
+    )
+
+
+async def generations_needing_recovery(session: AsyncSession, now: datetime) -> list[str]:
+    """In id order, the generations with a dead letter to write, queued poses of a cancel to end,
+    or every pose terminal but no final status yet."""
+    stranded = (
+        select(GeneratedPose.generation_id)
+        .join(Generation, Generation.id == GeneratedPose.generation_id)
+        .where(Generation.cancel_requested.is_(True), GeneratedPose.status == PoseStatus.QUEUED.value)
+    )
+    open_poses = exists().where(
+        GeneratedPose.generation_id == Generation.id,
+        GeneratedPose.status.not_in([status.value for status in TERMINAL_POSE]),
+    )
+    unfinished = select(Generation.id).where(
+        Generation.status.not_in([status.value for status in TERMINAL_GENERATION]), ~open_poses
+    )
+    found: set[str] = set()
+    for query in (
+        exhausted(GeneratedPose, now).with_only_columns(GeneratedPose.generation_id),
+        exhausted(BackgroundChange, now).with_only_columns(BackgroundChange.generation_id),
+        stranded,
+        unfinished,
+    ):
+        found |= set(await session.scalars(query))
+    return sorted(found)
+
+
+async def requeue_expired(session: AsyncSession, now: datetime) -> int:
+    """Queue again the poses whose lease expired with attempts left, skipping rows a claim holds;
+    how many."""
+    expired = select(GeneratedPose.id).where(
+        GeneratedPose.status == PoseStatus.RUNNING.value,
+        GeneratedPose.lease_expires_at < now,
+        GeneratedPose.attempts < GeneratedPose.max_attempts,
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        expired = expired.with_for_update(skip_locked=True)
+    requeued = await session.execute(
+        update(GeneratedPose)
+        .where(GeneratedPose.id.in_(expired.scalar_subquery()))
+        .values(status=PoseStatus.QUEUED.value, lease_owner=None, lease_expires_at=None, available_at=now)
+        .returning(GeneratedPose.id)
+        .execution_options(synchronize_session=False)
+    )
+    return len(requeued.all())
 
 
 async def cancel_requested(session: AsyncSession, generation_id: str) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, select, update
+from sqlalchemy import ColumnElement, and_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.credits.service import Payment, pay_back
@@ -197,21 +197,11 @@ async def fail_change(
     return True
 
 
-def exhausted_changes(now: datetime) -> Select[BackgroundChange]:
-    """Background changes whose lease expired with no attempts left (the reconciler's dead letters)."""
-    return select(BackgroundChange).where(
-        BackgroundChange.status == PoseStatus.RUNNING.value,
-        BackgroundChange.lease_expires_at < now,
-        BackgroundChange.attempts >= BackgroundChange.max_attempts,
-        BackgroundChange.refunded.is_(False),
-    )
-
-
 async def dead_letter_expired(session: AsyncSession, now: datetime, generation_id: str) -> int:
     """Fail and refund a generation's changes whose lease expired with no attempts left. The caller
     (the reconciler) holds the generation's lock (LOCK ORDER, generation/locks.py)."""
     expired = await session.scalars(
-        exhausted_changes(now).where(BackgroundChange.generation_id == generation_id)
+        repository.exhausted(BackgroundChange, now).where(BackgroundChange.generation_id == generation_id)
     )
     count = 0
     for change in list(expired):

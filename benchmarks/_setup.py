@@ -53,7 +53,7 @@ from posegen.library.models import Pose, PoseCategory, PoseTag
 from posegen.library.service import search_text
 from posegen.observability.logging import configure_logging
 from posegen.projects.models import Project
-from posegen.work import queue
+from posegen.work import repository as queue
 from posegen.work.models import Worker as WorkerRow
 
 T = TypeVar("T")

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from posegen.auth.models import User
 from posegen.generation.models import GeneratedPose, Generation, GenerationStatus, PoseStatus
 from posegen.library.models import Pose
-from posegen.work.queue import is_paused
+from posegen.work.repository import is_paused
 
 DEAD_LETTERED = "DEAD_LETTERED"
 ACTIVE_GENERATION = (GenerationStatus.QUEUED.value, GenerationStatus.PROCESSING.value)

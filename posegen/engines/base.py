@@ -29,6 +29,17 @@ class ErrorCode(StrEnum):
     INTERNAL = "INTERNAL"
 
 
+# DATA.md "Retries per call": entry i is the delay after the (i+1)-th failed attempt; the last repeats.
+# Every engine carries a schedule (`Engine.retry_delays`); this is the shared default of the
+# engines that call a provider. Codes without an entry back off by the queue's own schedule.
+RetrySchedule = Mapping[ErrorCode, tuple[float, ...]]
+DEFAULT_RETRY_DELAYS: RetrySchedule = {
+    ErrorCode.PROVIDER_RATE_LIMITED: (10.0, 20.0, 40.0),
+    ErrorCode.PROVIDER_UNAVAILABLE: (4.0, 8.0),
+    ErrorCode.PROVIDER_TIMEOUT: (4.0, 8.0),
+}
+
+
 class EngineError(Exception):
     """A failed render. `retryable` errors go back to the queue after `retry_after` seconds
     (or the queue's own backoff when None); the others fail the pose at once."""
@@ -48,6 +59,18 @@ class EngineError(Exception):
         self.retryable = retryable
         self.retry_after = retry_after
         self.opens_breaker = opens_breaker
+
+
+def retry_delay(error: EngineError, attempt: int, schedule: RetrySchedule = DEFAULT_RETRY_DELAYS) -> float:
+    """Seconds to wait before retrying after `error` on failed attempt number `attempt` (1-based).
+
+    The provider's `retry_after` wins; otherwise the schedule of the error's code, its last entry
+    repeating (codes without a schedule use the PROVIDER_UNAVAILABLE one, else 0).
+    """
+    if error.retry_after is not None:
+        return max(0.0, error.retry_after)
+    delays = schedule.get(error.code) or schedule.get(ErrorCode.PROVIDER_UNAVAILABLE) or (0.0,)
+    return delays[min(max(attempt, 1), len(delays)) - 1]
 
 
 @dataclass(frozen=True)
@@ -94,6 +117,8 @@ class Engine(Protocol):
     qualities: tuple[Quality, ...]
     # Background modes this engine can honour (solid colour and uploads need a mask).
     background_modes: frozenset[str]
+    # When a failed render runs again, per error code (`retry_delay`); usually DEFAULT_RETRY_DELAYS.
+    retry_delays: RetrySchedule
 
     def available(self) -> bool:
         """Whether the engine can take work now (configured, breaker closed)."""

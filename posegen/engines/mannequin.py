@@ -12,7 +12,14 @@ from collections.abc import Mapping
 
 from starlette.concurrency import run_in_threadpool
 
-from posegen.engines.base import BackgroundSpec, Quality, RenderRequest, RenderResult
+from posegen.engines.base import (
+    DEFAULT_RETRY_DELAYS,
+    BackgroundSpec,
+    Quality,
+    RenderRequest,
+    RenderResult,
+    RetrySchedule,
+)
 from posegen.imaging.backgrounds import Background, GradientBackground, ImageBackground, SolidBackground
 from posegen.imaging.mannequin import DEFAULT_BACKGROUND, PALETTES, render_mannequin
 
@@ -67,6 +74,7 @@ class MannequinEngine:
     default_size = 1024
     qualities: tuple[Quality, ...] = ("draft", "standard", "pro")
     background_modes = frozenset({"ai_generate", "solid_color", "upload"})
+    retry_delays: RetrySchedule = DEFAULT_RETRY_DELAYS
 
     def available(self) -> bool:
         return True

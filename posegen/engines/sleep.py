@@ -9,7 +9,7 @@ import asyncio
 
 from PIL import Image
 
-from posegen.engines.base import Quality, RenderRequest, RenderResult
+from posegen.engines.base import DEFAULT_RETRY_DELAYS, Quality, RenderRequest, RenderResult, RetrySchedule
 
 
 class SleepEngine:
@@ -19,6 +19,7 @@ class SleepEngine:
     default_size = 1024
     qualities: tuple[Quality, ...] = ("draft", "standard", "pro")
     background_modes = frozenset({"ai_generate", "solid_color", "upload"})
+    retry_delays: RetrySchedule = DEFAULT_RETRY_DELAYS
 
     def __init__(self, latency_seconds: float) -> None:
         self.latency = latency_seconds

@@ -17,6 +17,7 @@ from posegen.generation import backgrounds, exports, manage, service, stats
 from posegen.generation import repository as generations
 from posegen.generation.exports import delete_files, zip_entries
 from posegen.generation.models import GenerationStatus, PoseStatus
+from posegen.generation.repository import queue_position
 from posegen.generation.schemas import (
     BackgroundChangeAccepted,
     BackgroundOptions,
@@ -43,7 +44,6 @@ from posegen.kit.schemas import Deleted
 from posegen.kit.tasks import background
 from posegen.openapi import binary_body, errors
 from posegen.ratelimit.http import PoseBudgetDep
-from posegen.work.queue import queue_position
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["generation"], route_class=UnitOfWorkRoute)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from posegen.engines.base import ErrorCode
@@ -49,21 +49,26 @@ class EventData(BaseModel):
 
 
 class GenerationQueued(EventData):
-    """A generation was accepted and charged (the first event of every generation), or a retry put
-    its failed and cancelled poses back in the queue. Exactly one of `total` and `retried` is sent."""
+    """A generation was accepted and charged: the first event of every generation."""
 
     kind = "generation.queued"
-    omitted_when_none = frozenset({"total", "retried"})
 
-    total: Count | None = Field(None, description="Poses requested (on submission).")
-    retried: Count | None = Field(None, description="Poses put back in the queue (on retry).")
-    credit_charged: Count = Field(description="Credits charged by this submission or retry.")
+    total: Count = Field(description="Poses requested.")
+    credit_charged: Count = Field(description="Credits charged by this submission.")
 
-    @model_validator(mode="after")
-    def _one_reason(self) -> GenerationQueued:
-        if (self.total is None) == (self.retried is None):
-            raise ValueError("a generation.queued event has either total or retried")
-        return self
+
+class GenerationRequeued(EventData):
+    """Failed or cancelled poses were queued again (the user's retry, or an admin's requeue of a dead
+    letter). A finished generation is reopened: it is `queued` again, and its next final event
+    carries this `round`, so a client tells it from the final event it saw before."""
+
+    kind = "generation.requeued"
+
+    round: Count = Field(description="Which requeue of this generation this is: 1, 2, …")
+    status: str = Field(description="The generation's status after the requeue.")
+    retried: Count = Field(description="Poses put back in the queue.")
+    pose_ids: list[str] = Field(description="The generated poses put back in the queue.")
+    credit_charged: Count = Field(description="Credits charged for them (0 for an admin's requeue).")
 
 
 class GenerationStarted(EventData):
@@ -114,11 +119,16 @@ class GenerationProgress(EventData):
 
 class GenerationFinished(EventData):
     """The shape shared by the four final events; exactly one of them ends each round of a
-    generation (a retry starts a new round)."""
+    generation (a requeue starts a new round)."""
+
+    omitted_when_none = frozenset({"round"})
 
     completed: Count = Field(description="Poses completed.")
     failed: Count = Field(description="Poses failed.")
     credit_refunded: Count = Field(description="Credits refunded to the user for this generation so far.")
+    round: Count | None = Field(
+        None, description="After a requeue: the round this event ends (left out before any requeue)."
+    )
 
 
 class GenerationCompleted(GenerationFinished):
@@ -185,6 +195,7 @@ class PoseProgress(EventData):
 
 EVENT_MODELS: tuple[type[EventData], ...] = (
     GenerationQueued,
+    GenerationRequeued,
     GenerationStarted,
     PoseProgress,
     PoseCompleted,

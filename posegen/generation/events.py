@@ -1,55 +1,42 @@
 """Generation events: rows written in the transaction of the change they describe.
 
-Every event goes through the registry of `event_kinds` before it is written: a typed event
-gives its kind and payload; the older `(kind, data)` form is parsed into one first, so an
-unknown kind or a payload that does not fit raises instead of reaching clients.
+Every event is a typed event of the registry (`event_kinds`): its model gives the kind and checks
+the payload, so no producer can write a kind or a payload that clients do not know.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.db import EVENT_SINK, after_commit
-from posegen.generation.event_kinds import EventData, parse
+from posegen.generation.event_kinds import EventData
 from posegen.generation.models import Generation, GenerationEvent
 from posegen.kit.time import isoformat_z
 
-# An event to write: typed, or a kind string and its payload (checked against the registry).
-Item = EventData | tuple[str, Mapping[str, Any]]
 
-
-def checked(event: EventData | str, data: Mapping[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
-    """The kind and stored payload of an event, validated by the registry; raises for an unknown
-    kind, a payload that does not fit its kind, or a live-only kind (those are never stored)."""
-    if isinstance(event, str):
-        typed = parse(event, data if data is not None else {})
-    elif data is not None:
-        raise TypeError("a typed event carries its own data")
-    else:
-        typed = event
-    if not typed.stored:
-        raise ValueError(f"{typed.kind} is live only and never stored")
-    return typed.kind, typed.data()
+def checked(event: EventData) -> tuple[str, dict[str, Any]]:
+    """The kind and stored payload of an event; raises for a live-only kind (never stored)."""
+    if not event.stored:
+        raise ValueError(f"{event.kind} is live only and never stored")
+    return event.kind, event.data()
 
 
 async def append(
     session: AsyncSession,
     generation_id: str,
     user_id: str,
-    event: EventData | str,
-    data: Mapping[str, Any] | None = None,
+    event: EventData,
 ) -> int:
-    """Add the next event of a generation; its sequence number. `event` is a typed event, or a
-    kind string with its `data`.
+    """Add the next event of a generation; its sequence number.
 
     `last_seq` is raised by one atomic UPDATE, which also serialises concurrent
     writers of the same generation, so sequence numbers never repeat or skip.
     """
-    kind, payload = checked(event, data)
+    kind, payload = checked(event)
     result = await session.execute(
         update(Generation)
         .where(Generation.id == generation_id)
@@ -67,14 +54,15 @@ async def append(
     return seq
 
 
-async def append_many(session: AsyncSession, generation_id: str, user_id: str, items: Sequence[Item]) -> None:
+async def append_many(
+    session: AsyncSession, generation_id: str, user_id: str, items: Sequence[EventData]
+) -> None:
     """Add several events of one generation at once: their sequence numbers are reserved by one
-    UPDATE and the rows inserted together (a cancel of 500 poses writes 500 events in two statements).
-    Each item is a typed event or a `(kind, data)` pair."""
+    UPDATE and the rows inserted together (a cancel of 500 poses writes 500 events in two statements)."""
     if not items:
         return
     # Checked before the UPDATE, so a bad item reserves no sequence numbers.
-    written = [checked(item) if isinstance(item, EventData) else checked(*item) for item in items]
+    written = [checked(item) for item in items]
     result = await session.execute(
         update(Generation)
         .where(Generation.id == generation_id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.auth.models import User
@@ -12,9 +11,8 @@ from posegen.config import PricingSettings
 from posegen.credits.service import pay
 from posegen.db import after_commit
 from posegen.errors import Conflict, NotFound
-from posegen.generation import events
+from posegen.generation import outcomes
 from posegen.generation import repository as generations
-from posegen.generation.event_kinds import GenerationQueued
 from posegen.generation.locks import lock_generation, lock_project
 from posegen.generation.models import (
     TERMINAL_GENERATION,
@@ -24,10 +22,10 @@ from posegen.generation.models import (
     PoseStatus,
 )
 from posegen.generation.pricing import CHARGE_REFERENCE, pose_cost
+from posegen.generation.requeue import requeue
 from posegen.kit import wording
 from posegen.kit.pagination import PageRequest
 from posegen.kit.time import utcnow
-from posegen.work import outcomes
 
 
 async def owned(session: AsyncSession, user: User, generation_id: str) -> Generation:
@@ -82,14 +80,12 @@ async def cancel(
     return generation
 
 
-RETRYABLE = (PoseStatus.FAILED, PoseStatus.CANCELED)
-
-
 async def retry_failed(
     session: AsyncSession, pricing: PricingSettings, user: User, generation_id: str, wake: Callable[[], None]
 ) -> int:
     """Queue the failed and cancelled poses of a finished generation again, charging their cost again
-    in this transaction; how many. A cancelled generation resumes this way.
+    in this transaction; how many. A cancelled generation resumes this way. The reset is the admin
+    requeue's too (`generation/requeue.py`).
 
     Locks the project, then the generation (LOCK ORDER): of concurrent retries exactly one finds the
     generation finished; the others find it queued again and get 409. A project delete waiting
@@ -100,63 +96,22 @@ async def retry_failed(
     generation = await _locked(session, user, generation_id)
     if GenerationStatus(generation.status) not in TERMINAL_GENERATION:
         raise Conflict("Only a finished generation can be retried")
-    rows = await session.execute(
-        select(GeneratedPose.status, func.count())
-        .where(
-            GeneratedPose.generation_id == generation.id,
-            GeneratedPose.status.in_([status.value for status in RETRYABLE]),
-        )
-        .group_by(GeneratedPose.status)
-    )
-    counts = {PoseStatus(status): int(count) for status, count in rows}
-    total = sum(counts.values())
-    if not total:
+    poses = await generations.requeueable(session, generation.id)
+    if not poses:
         raise Conflict("This generation has no failed or cancelled poses")
+    total = len(poses)
     per_pose = pose_cost(pricing, generation.quality, generation.use_background_changer)
-    now = utcnow()
     payment = await pay(
         session,
         user,
         poses=total,
         credits=per_pose * total,
-        now=now,
+        now=utcnow(),
         reason=f"retry of {wording.count(total, 'failed or cancelled pose')}",
         reference_type=CHARGE_REFERENCE,
         reference_id=generation.id,
     )
-    await session.execute(
-        update(GeneratedPose)
-        .where(
-            GeneratedPose.generation_id == generation.id,
-            GeneratedPose.status.in_([status.value for status in RETRYABLE]),
-        )
-        .values(
-            status=PoseStatus.QUEUED.value,
-            attempts=0,
-            refunded=False,
-            charge_round=GeneratedPose.charge_round + 1,
-            cost=per_pose if payment.credits else 0,
-            error_code=None,
-            error_message=None,
-            available_at=now,
-            completed_at=None,
-            lease_owner=None,
-            lease_expires_at=None,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    generation.poses_failed -= counts.get(PoseStatus.FAILED, 0)
-    generation.poses_canceled -= counts.get(PoseStatus.CANCELED, 0)
-    generation.credit_charged += payment.credits
-    # The poses that can still be refunded are all of this round, paid this way.
-    generation.quota_day = payment.quota_day
-    generation.cancel_requested = False
-    generation.status = GenerationStatus.QUEUED.value
-    generation.completed_at = None
-    await session.flush()
-    await events.append(
-        session, generation.id, user.id, GenerationQueued(retried=total, credit_charged=payment.credits)
-    )
+    await requeue(session, generation, poses, cost=per_pose if payment.credits else 0, payment=payment)
     after_commit(session, wake)
     return total
 

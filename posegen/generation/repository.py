@@ -9,14 +9,15 @@ plain values. A lookup by id with a user id is owner-filtered: another user's ro
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.credits.models import CreditEntry, EntryKind
+from posegen.generation.event_kinds import GenerationRequeued
 from posegen.generation.locks import lock_project
 from posegen.generation.models import (
     BackgroundChange,
@@ -34,6 +35,9 @@ from posegen.projects.models import Project
 ACTIVE_GENERATION = (GenerationStatus.QUEUED.value, GenerationStatus.PROCESSING.value)
 OPEN_CHANGE = (PoseStatus.QUEUED.value, PoseStatus.RUNNING.value)
 RECENT_POSES = 100  # the window of `seconds_per_pose`
+
+# The tables whose rows workers lease (`work/`): they share the lease columns.
+Leased = GeneratedPose | BackgroundChange
 
 
 # Generations
@@ -280,3 +284,69 @@ async def events_since(session: AsyncSession, since: datetime, limit: int) -> li
         .limit(limit)
     )
     return list(rows)
+
+
+# Leases, requeues and the queue as generations see them
+
+
+def lease_guard(model: type[Leased], row_id: str, worker_id: str) -> ColumnElement[bool]:
+    """Every write of a claimed row checks it still holds the claim: a worker whose lease expired
+    and was taken over writes nothing."""
+    return and_(model.id == row_id, model.lease_owner == worker_id, model.status == PoseStatus.RUNNING.value)
+
+
+async def requeue_rounds(session: AsyncSession, generation_id: str) -> int:
+    """How many times a generation was requeued (its `generation.requeued` events)."""
+    value = await session.scalar(
+        select(func.count())
+        .select_from(GenerationEvent)
+        .where(
+            GenerationEvent.generation_id == generation_id, GenerationEvent.kind == GenerationRequeued.kind
+        )
+    )
+    return int(value or 0)
+
+
+async def requeueable(
+    session: AsyncSession, generation_id: str, pose_id: str | None = None
+) -> list[tuple[str, PoseStatus]]:
+    """The failed and cancelled poses of a generation (or that one pose), as (id, status)."""
+    query = select(GeneratedPose.id, GeneratedPose.status).where(
+        GeneratedPose.generation_id == generation_id,
+        GeneratedPose.status.in_([PoseStatus.FAILED.value, PoseStatus.CANCELED.value]),
+    )
+    if pose_id is not None:
+        query = query.where(GeneratedPose.id == pose_id)
+    return [(row_id, PoseStatus(status)) for row_id, status in await session.execute(query)]
+
+
+async def reset_poses(session: AsyncSession, pose_ids: Sequence[str], cost: int, now: datetime) -> None:
+    """Queue finished poses again as new work: attempts from zero, a new charge round of `cost`."""
+    await session.execute(
+        update(GeneratedPose)
+        .where(GeneratedPose.id.in_(pose_ids))
+        .values(
+            status=PoseStatus.QUEUED.value,
+            attempts=0,
+            refunded=False,
+            charge_round=GeneratedPose.charge_round + 1,
+            cost=cost,
+            error_code=None,
+            error_message=None,
+            available_at=now,
+            completed_at=None,
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def queue_position(session: AsyncSession, before: datetime) -> int:
+    """Poses waiting that were queued before `before` (what a new request waits behind)."""
+    value = await session.scalar(
+        select(func.count())
+        .select_from(GeneratedPose)
+        .where(GeneratedPose.status == PoseStatus.QUEUED.value, GeneratedPose.created_at < before)
+    )
+    return int(value or 0)

@@ -27,6 +27,7 @@ from posegen.generation import repository as generations
 from posegen.generation.event_kinds import GenerationQueued
 from posegen.generation.models import GeneratedPose, Generation, GenerationType
 from posegen.generation.pricing import CHARGE_REFERENCE, QUALITY_SIZES, pose_cost
+from posegen.generation.repository import queue_position
 from posegen.generation.retrieval import Candidate, perturb, rank
 from posegen.generation.schemas import GenerateAccepted, GenerateRequest, Quote
 from posegen.kit import wording
@@ -36,7 +37,6 @@ from posegen.library.models import Pose
 from posegen.library.service import category_index
 from posegen.projects.models import Project
 from posegen.projects.uploads import get_owned_upload
-from posegen.work.queue import queue_position
 
 DEFAULT_SECONDS_PER_POSE = 2.0
 

@@ -5,19 +5,19 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import func, select, update
 
 from posegen.audit import service as audit
 from posegen.auth.dependencies import AdminUser, require_admin
 from posegen.db import Session, UnitOfWorkRoute, after_commit
 from posegen.errors import Conflict, NotFound
+from posegen.generation import repository as generations
 from posegen.generation.locks import lock_generation
-from posegen.generation.models import GeneratedPose, Generation, GenerationStatus, PoseStatus
-from posegen.kit.pagination import PageRequest, page_params, paginate
+from posegen.generation.models import GeneratedPose, PoseStatus
+from posegen.generation.requeue import requeue as requeue_poses
+from posegen.kit.pagination import PageRequest, page_params
 from posegen.kit.time import isoformat_z, utcnow
 from posegen.openapi import errors
-from posegen.work import queue
-from posegen.work.models import QueueState, Worker
+from posegen.work import repository
 from posegen.work.reconciler import reconcile_in
 from posegen.work.schemas import (
     DeadLetterList,
@@ -30,29 +30,16 @@ from posegen.work.schemas import (
 
 router = APIRouter(tags=["admin: work"], dependencies=[Depends(require_admin)], route_class=UnitOfWorkRoute)
 
-DEAD_LETTERED = "DEAD_LETTERED"
-
 
 async def _counts(session: Session) -> dict[str, Any]:
     now = utcnow()
-    rows = await session.execute(select(GeneratedPose.status, func.count()).group_by(GeneratedPose.status))
-    by_status = {status: int(count) for status, count in rows}
-    stalled = await session.scalar(
-        select(func.count())
-        .select_from(GeneratedPose)
-        .where(GeneratedPose.status == PoseStatus.RUNNING.value, GeneratedPose.lease_expires_at < now)
-    )
-    dead = await session.scalar(
-        select(func.count()).select_from(GeneratedPose).where(GeneratedPose.error_code == DEAD_LETTERED)
-    )
-    oldest = await session.scalar(
-        select(func.min(GeneratedPose.created_at)).where(GeneratedPose.status == PoseStatus.QUEUED.value)
-    )
+    counts = await repository.queue_counts(session, now)
+    oldest = counts.oldest_queued_at
     return {
-        "queuedPoses": by_status.get(PoseStatus.QUEUED.value, 0),
-        "runningPoses": by_status.get(PoseStatus.RUNNING.value, 0),
-        "stalledPoses": int(stalled or 0),
-        "deadPoses": int(dead or 0),
+        "queuedPoses": counts.queued,
+        "runningPoses": counts.running,
+        "stalledPoses": counts.stalled,
+        "deadPoses": counts.dead,
         "oldestQueuedAgeSeconds": round((now - oldest).total_seconds(), 1) if oldest else 0.0,
     }
 
@@ -60,8 +47,8 @@ async def _counts(session: Session) -> dict[str, Any]:
 @router.get("/recovery/status", response_model=RecoveryStatus)
 async def recovery_status(session: Session) -> dict[str, Any]:
     """Queue counts, live workers and the last reconciler run."""
-    workers = await session.scalars(select(Worker).order_by(Worker.last_heartbeat_at.desc()).limit(100))
-    state = await session.get(QueueState, queue.QUEUE_STATE_ID)
+    workers = await repository.live_workers(session)
+    state = await repository.queue_state(session)
     last = (
         {
             "at": isoformat_z(state.last_recovery_at),
@@ -95,11 +82,11 @@ async def recovery_trigger(session: Session) -> dict[str, int]:
 @router.get("/admin/queue", response_model=QueueOverview)
 async def queue_state(session: Session) -> dict[str, Any]:
     """Whether claims are paused, and the queue's counts."""
-    return {"paused": await queue.is_paused(session), **await _counts(session)}
+    return {"paused": await repository.is_paused(session), **await _counts(session)}
 
 
 async def _set_paused(session: Session, admin: AdminUser, paused: bool) -> dict[str, Any]:
-    await queue.set_paused(session, paused)
+    await repository.set_paused(session, paused)
     await audit.record(
         session,
         action="queue.pause" if paused else "queue.resume",
@@ -130,8 +117,7 @@ async def dead_letter(
     session: Session, page: Annotated[PageRequest, Depends(page_params(20))]
 ) -> dict[str, Any]:
     """Poses that ran out of attempts, newest first."""
-    query = select(GeneratedPose).where(GeneratedPose.error_code == DEAD_LETTERED)
-    rows, total = await paginate(session, query, page, GeneratedPose.completed_at.desc(), GeneratedPose.id)
+    rows, total = await repository.dead_letters(session, page)
     return {
         "poses": [
             {
@@ -160,35 +146,15 @@ async def requeue(pose_id: str, request: Request, session: Session, admin: Admin
     if (
         generation is None
         or pose is None
-        or pose.error_code != DEAD_LETTERED
+        or pose.error_code != repository.DEAD_LETTERED
         or pose.status != PoseStatus.FAILED.value
     ):
         raise NotFound("Dead-lettered pose not found")
     if generation.cancel_requested:
         raise Conflict("The generation was cancelled")
-    await session.execute(
-        update(GeneratedPose)
-        .where(GeneratedPose.id == pose.id)
-        .values(
-            status=PoseStatus.QUEUED.value,
-            attempts=0,
-            cost=0,
-            refunded=False,
-            charge_round=pose.charge_round + 1,
-            error_code=None,
-            error_message=None,
-            available_at=utcnow(),
-            completed_at=None,
-        )
-    )
-    await session.execute(
-        update(Generation)
-        .where(Generation.id == generation.id)
-        .values(
-            poses_failed=Generation.poses_failed - 1,
-            status=GenerationStatus.PROCESSING.value,
-            completed_at=None,
-        )
+    # Free of charge: the pose was refunded when it died.
+    await requeue_poses(
+        session, generation, await generations.requeueable(session, generation.id, pose.id), cost=0
     )
     await audit.record(
         session,

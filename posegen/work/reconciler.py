@@ -7,23 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
-from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.db import Database
+from posegen.generation import outcomes
 from posegen.generation.locks import lock_generation
 from posegen.generation.models import (
-    TERMINAL_GENERATION,
-    TERMINAL_POSE,
     GeneratedPose,
-    Generation,
     PoseStatus,
 )
-from posegen.kit.orm import upsert
-from posegen.work import outcomes
-from posegen.work.background_work import dead_letter_expired, expired_changes
-from posegen.work.models import QueueState
-from posegen.work.queue import QUEUE_STATE_ID
+from posegen.work import repository
+from posegen.work.kinds.background import dead_letter_expired
 
 log = structlog.get_logger(__name__)
 
@@ -49,42 +43,14 @@ async def reconcile_in(session: AsyncSession, now: datetime) -> RecoveryRun:
     order, each before its poses; re-queueing comes last and skips rows a claim holds, so this
     transaction never waits for a pose while it holds a generation that someone waiting for it needs.
     """
-    exhausted = (
-        GeneratedPose.status == PoseStatus.RUNNING.value,
-        GeneratedPose.lease_expires_at < now,
-        GeneratedPose.attempts >= GeneratedPose.max_attempts,
-    )
-    dying = select(GeneratedPose.generation_id).where(*exhausted)
-    stranded = (
-        select(GeneratedPose.generation_id)
-        .join(Generation, Generation.id == GeneratedPose.generation_id)
-        .where(Generation.cancel_requested.is_(True), GeneratedPose.status == PoseStatus.QUEUED.value)
-    )
-    open_poses = exists().where(
-        GeneratedPose.generation_id == Generation.id,
-        GeneratedPose.status.not_in([status.value for status in TERMINAL_POSE]),
-    )
-    unfinished = select(Generation.id).where(
-        Generation.status.not_in([status.value for status in TERMINAL_GENERATION]), ~open_poses
-    )
-    changes = expired_changes(now)
-    needing_work = sorted(
-        set(await session.scalars(dying))
-        | set(await session.scalars(stranded))
-        | set(await session.scalars(unfinished))
-        | set(await session.scalars(changes))
-    )
-
+    needing_work = await repository.generations_needing_recovery(session, now)
     dead_lettered = finalized = 0
     for generation_id in needing_work:
         generation = await lock_generation(session, generation_id)
         if generation is None:
             continue
-        for pose in list(
-            await session.scalars(
-                select(GeneratedPose).where(*exhausted).where(GeneratedPose.generation_id == generation_id)
-            )
-        ):
+        dying = repository.exhausted(GeneratedPose, now).where(GeneratedPose.generation_id == generation_id)
+        for pose in list(await session.scalars(dying)):
             outcome = await outcomes.end(
                 session,
                 pose,
@@ -98,28 +64,9 @@ async def reconcile_in(session: AsyncSession, now: datetime) -> RecoveryRun:
             await outcomes.cancel_queued(session, generation)
         finalized += await outcomes.finalize(session, generation_id) is not None
 
-    expired = select(GeneratedPose.id).where(
-        GeneratedPose.status == PoseStatus.RUNNING.value,
-        GeneratedPose.lease_expires_at < now,
-        GeneratedPose.attempts < GeneratedPose.max_attempts,
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        expired = expired.with_for_update(skip_locked=True)
-    requeued = await session.execute(
-        update(GeneratedPose)
-        .where(GeneratedPose.id.in_(expired.scalar_subquery()))
-        .values(status=PoseStatus.QUEUED.value, lease_owner=None, lease_expires_at=None, available_at=now)
-        .returning(GeneratedPose.id)
-        .execution_options(synchronize_session=False)
-    )
-    recovered = len(requeued.all())
+    recovered = await repository.requeue_expired(session, now)
 
-    values = {"last_recovery_at": now, "last_recovered": recovered, "last_dead_lettered": dead_lettered}
-    await session.execute(
-        upsert(session, QueueState)
-        .values(id=QUEUE_STATE_ID, paused=False, **values)
-        .on_conflict_do_update(index_elements=[QueueState.id], set_=values)
-    )
+    await repository.record_recovery(session, now, recovered, dead_lettered)
     if recovered or dead_lettered or finalized:
         log.info("reconciled", recovered=recovered, dead_lettered=dead_lettered, finalized=finalized)
     return RecoveryRun(recovered, dead_lettered, finalized)

@@ -13,9 +13,9 @@ from posegen.config import Settings
 from posegen.credits.models import CreditEntry
 from posegen.db import Database
 from posegen.doctor import examine
+from posegen.generation import outcomes
 from posegen.generation import repository as generations
 from posegen.generation.models import GeneratedPose, Generation, PoseStatus
-from posegen.work import outcomes
 from tests.credits.helpers import balance_of, ledger_sum
 from tests.generation.helpers import P, Scene, scene, submit
 

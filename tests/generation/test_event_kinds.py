@@ -22,7 +22,10 @@ from posegen.generation.event_kinds import (
     EVENT_KINDS,
     EVENT_MODELS,
     FINAL_KINDS,
+    GenerationCompleted,
     GenerationQueued,
+    GenerationRequeued,
+    GenerationStarted,
     PoseFailed,
     PoseProgress,
     UnknownEventKind,
@@ -52,7 +55,21 @@ def test_every_kind_is_registered_once_and_documented() -> None:
 
 def test_typed_events_keep_the_wire_format_of_todays_payloads() -> None:
     assert GenerationQueued(total=3, credit_charged=45).data() == {"total": 3, "creditCharged": 45}
-    assert GenerationQueued(retried=1, credit_charged=15).data() == {"retried": 1, "creditCharged": 15}
+    requeued = GenerationRequeued(round=1, status="queued", retried=1, pose_ids=["p"], credit_charged=15)
+    assert requeued.data() == {
+        "round": 1,
+        "status": "queued",
+        "retried": 1,
+        "poseIds": ["p"],
+        "creditCharged": 15,
+    }
+    # A final event names its round only after a requeue.
+    assert GenerationCompleted(completed=2, failed=0, credit_refunded=0).data() == {
+        "completed": 2,
+        "failed": 0,
+        "creditRefunded": 0,
+    }
+    assert GenerationCompleted(completed=2, failed=0, credit_refunded=0, round=1).data()["round"] == 1
     failed = PoseFailed(pose_id="p", variation_key="k-v1", error_code=ErrorCode.CANCELED, refunded=15)
     assert failed.data() == {"poseId": "p", "variationKey": "k-v1", "errorCode": "CANCELED", "refunded": 15}
     progress = {"completed": 1, "failed": 0, "total": 4, "percentage": 25.0, "estimatedTimeRemaining": None}
@@ -98,24 +115,17 @@ async def test_append_writes_only_registered_valid_stored_events(
     world = await scene(db, settings, poses=1)
     generation_id = await _generation(client, world)
     async with db.session() as session:
-        # The older (kind, data) form is still accepted, through the registry.
-        assert await events.append(session, generation_id, world.user.id, "generation.started", {}) == 2
-        with pytest.raises(UnknownEventKind):
-            await events.append(session, generation_id, world.user.id, "generation.exploded", {})
-        with pytest.raises(ValidationError):
-            await events.append(session, generation_id, world.user.id, "generation.started", {"x": 1})
+        assert await events.append(session, generation_id, world.user.id, GenerationStarted()) == 2
         live_only = PoseProgress(pose_id="p", step=1, steps=4, percentage=25.0)
         with pytest.raises(ValueError, match="live only"):
             await events.append(session, generation_id, world.user.id, live_only)
-        with pytest.raises(TypeError):
-            await events.append(session, generation_id, world.user.id, live_only, {})
-        good = GenerationQueued(retried=1, credit_charged=0)
-        with pytest.raises(UnknownEventKind):
-            await events.append_many(session, generation_id, world.user.id, [good, ("nope", {})])
+        good = GenerationRequeued(round=1, status="queued", retried=1, pose_ids=["p"], credit_charged=0)
+        with pytest.raises(ValueError, match="live only"):
+            await events.append_many(session, generation_id, world.user.id, [good, live_only])
         # A refused batch reserved no sequence numbers.
         generation = await session.get(Generation, generation_id, populate_existing=True)
         assert generation is not None and generation.last_seq == 2
-        await events.append_many(session, generation_id, world.user.id, [good, ("generation.started", {})])
+        await events.append_many(session, generation_id, world.user.id, [good, GenerationStarted()])
     async with db.session(write=False) as session:
         rows = list(
             await session.scalars(
@@ -127,10 +137,22 @@ async def test_append_writes_only_registered_valid_stored_events(
     assert [(row.seq, row.kind) for row in rows] == [
         (1, "generation.queued"),
         (2, "generation.started"),
-        (3, "generation.queued"),
+        (3, "generation.requeued"),
         (4, "generation.started"),
     ]
-    assert rows[2].data == {"retried": 1, "creditCharged": 0}
+    assert rows[2].data == {
+        "round": 1,
+        "status": "queued",
+        "retried": 1,
+        "poseIds": ["p"],
+        "creditCharged": 0,
+    }
+    # Stored rows read back through the registry; it refuses kinds and payloads it does not know.
+    assert [parse(row.kind, row.data) for row in rows][2] == good
+    with pytest.raises(UnknownEventKind):
+        parse("generation.exploded", {})
+    with pytest.raises(ValidationError):
+        parse("generation.started", {"x": 1})
 
 
 class Renders:
@@ -207,7 +229,7 @@ async def test_every_stored_kind_the_pipeline_writes_validates(
     async with running_worker(database_url, settings):
         assert (await _background_change(client, db, world, completed.id)).status == "completed"
         renders.mode = "fail"
-        assert (await _background_change(client, db, world, completed.id)).status == "failed"
+    assert {row.data["retried"] for row in rows if row.kind == "generation.requeued"} >= {1}
     canceled = await _generation(client, world, 2)
     response = await client.post(f"{P}/generations/{canceled}/cancel", headers=world.headers)
     assert response.status_code == 200, response.text

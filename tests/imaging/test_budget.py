@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from posegen.db import Database, create_engine
 from posegen.errors import ServiceUnavailable
 from posegen.imaging.budget import (
     MIB,
@@ -22,7 +21,7 @@ from posegen.imaging.budget import (
 )
 from posegen.projects.models import Upload
 from posegen.storage.factory import create_storage
-from posegen.work.worker import Worker
+from posegen.work.inputs import background_spec
 from tests.fixtures.app import make_settings
 
 
@@ -298,17 +297,15 @@ async def test_the_worker_decodes_an_uploaded_background_within_the_budget(tmp_p
         id="background", user_id="someone", storage_key=key, mime="image/png", width=60, height=40,
         size_bytes=len(data), sha256="0" * 64,
     )  # fmt: skip
-    database = Database(create_engine(settings.database_url))  # never connected: no query is made
-    worker = Worker(database, storage, {}, settings)
     try:
-        spec = await worker.background_spec("upload", None, None, upload)
+        spec = await background_spec(storage, settings, "upload", None, None, upload)
         assert spec is not None and spec.image is not None
         assert (spec.image.mode, spec.image.size) == ("RGB", (60, 40))
         budget = shared_budget(settings)
         assert budget.in_use == 0
         async with budget.reserve(budget.capacity):
             with pytest.raises(ServiceUnavailable):
-                await worker.background_spec("upload", None, None, upload)
+                await background_spec(storage, settings, "upload", None, None, upload)
         assert budget.in_use == 0
     finally:
-        await database.dispose()
+        await storage.aclose()

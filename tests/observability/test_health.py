@@ -8,7 +8,7 @@ import httpx
 
 from posegen.app import create_app
 from posegen.db import Database
-from posegen.work.queue import set_paused
+from posegen.work.repository import set_paused
 from tests.fixtures.app import TEST_SECRET, make_settings, open_client
 
 HEALTH = "/api/apps/pose-generator/health"

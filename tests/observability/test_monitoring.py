@@ -23,7 +23,7 @@ from posegen.generation.models import GeneratedPose, Generation
 from posegen.kit.time import utcnow
 from posegen.observability.monitoring import Monitor, higher_is_worse, lower_is_worse
 from posegen.observability.prometheus import Metrics
-from posegen.work.queue import set_paused
+from posegen.work.repository import set_paused
 from tests.fixtures.app import make_settings, open_client
 from tests.fixtures.factories import STANDING, create_project, create_user
 from tests.generation.helpers import P, scene, submit, wait_finished

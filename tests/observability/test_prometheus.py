@@ -22,7 +22,7 @@ from posegen.app import create_app
 from posegen.config import Settings
 from posegen.db import Database
 from posegen.observability.prometheus import count_rate_limited
-from posegen.work.queue import set_paused
+from posegen.work.repository import set_paused
 from tests.fixtures.app import bearer, make_settings, open_client
 from tests.generation.helpers import P, scene, submit, wait_finished
 from tests.work.processes import free_port, process_env

@@ -13,7 +13,7 @@ from posegen.db import Database
 from posegen.doctor import examine
 from posegen.generation.models import GeneratedPose
 from posegen.kit.time import utcnow
-from posegen.work import queue
+from posegen.work.kinds.pose import claim_pose
 from tests.credits.helpers import balance_of, ledger_sum
 from tests.fixtures.app import bearer, token_for
 from tests.fixtures.factories import create_user
@@ -37,13 +37,13 @@ async def test_pause_stops_claims_and_resume_restarts_them(
     )
     assert (await client.post(f"{P}/admin/queue/pause", headers=admin)).json() == {"paused": True}
     async with db.session() as session:
-        assert await queue.claim(session, "w", ["mannequin"], utcnow(), 30) is None
+        assert await claim_pose(session, "w", ["mannequin"], utcnow(), 30) is None
     state = (await client.get(f"{P}/admin/queue", headers=admin)).json()
     assert state["paused"] is True
     assert state["queuedPoses"] == 1
     assert (await client.post(f"{P}/admin/queue/resume", headers=admin)).json() == {"paused": False}
     async with db.session() as session:
-        assert await queue.claim(session, "w", ["mannequin"], utcnow(), 30) is not None
+        assert await claim_pose(session, "w", ["mannequin"], utcnow(), 30) is not None
     user = await client.post(f"{P}/admin/queue/pause", headers=world.headers)
     assert user.status_code == 403
 
@@ -67,7 +67,7 @@ async def test_dead_lettered_pose_is_refunded_listed_and_requeued(
         )
     ).json()
     async with db.session() as session:
-        claimed = await queue.claim(session, "crashed-worker", ["mannequin"], utcnow(), 30)
+        claimed = await claim_pose(session, "crashed-worker", ["mannequin"], utcnow(), 30)
         assert claimed is not None
         # The worker died on its last attempt and its lease ran out.
         await session.execute(

@@ -23,7 +23,8 @@ from posegen.db import Database
 from posegen.doctor import examine
 from posegen.generation.models import GeneratedPose, Generation, GenerationEvent
 from posegen.kit.time import utcnow
-from posegen.work import outcomes, queue
+from posegen.work.kinds.pose import claim_pose
+from posegen.work.release import release
 from tests.credits.helpers import balance_of, ledger_sum
 from tests.fixtures.app import open_client
 from tests.generation.helpers import P, Scene, scene, wait_finished
@@ -259,7 +260,7 @@ async def test_sigterm_to_serve_releases_its_embedded_workers_poses_and_exits_0(
 async def claim_all(db: Database, worker_id: str, count: int) -> list[GeneratedPose]:
     claimed = []
     for _ in range(count):
-        pose = await db.run(lambda session: queue.claim(session, worker_id, ["sleep"], utcnow(), 60))
+        pose = await db.run(lambda session: claim_pose(session, worker_id, ["sleep"], utcnow(), 60))
         assert pose is not None
         claimed.append(pose)
     return claimed
@@ -273,9 +274,9 @@ async def test_release_requeues_only_the_workers_own_leases_without_counting_the
     mine = await claim_all(db, "stopping", 2)
     theirs = await claim_all(db, "other", 1)
 
-    released = await db.run(lambda session: outcomes.release(session, "stopping", utcnow()))
+    released = await db.run(lambda session: release(session, "stopping", utcnow()))
     assert (released.poses, released.changes) == (2, 0)
-    again = await db.run(lambda session: outcomes.release(session, "stopping", utcnow()))
+    again = await db.run(lambda session: release(session, "stopping", utcnow()))
     assert (again.poses, again.changes) == (0, 0)  # nothing held any more: a repeat changes nothing
 
     poses = {pose.id: pose for pose in await poses_of(db, generation_id)}
@@ -301,7 +302,7 @@ async def test_release_cancels_the_poses_of_a_generation_cancelled_meanwhile(
         assert generation is not None
         generation.cancel_requested = True  # what a cancel leaves for running poses' checkpoints
 
-    released = await db.run(lambda session: outcomes.release(session, "stopping", utcnow()))
+    released = await db.run(lambda session: release(session, "stopping", utcnow()))
     assert released.poses == 2
     generation = await wait_finished(db, generation_id, within=1)
     assert generation.status == "canceled" and generation.poses_canceled == 2
@@ -323,7 +324,7 @@ async def test_release_leaves_a_pose_another_worker_took_over(
         pose.lease_expires_at = utcnow() - timedelta(seconds=1)
     await claim_all(db, "successor", 1)
 
-    released = await db.run(lambda session: outcomes.release(session, "stopping", utcnow()))
+    released = await db.run(lambda session: release(session, "stopping", utcnow()))
     assert released.poses == 0
     [row] = await poses_of(db, generation_id)
     assert (row.status, row.attempts, row.lease_owner) == ("running", 2, "successor")

@@ -2,7 +2,7 @@
 
 One POST per render, no sleeping and no retries here: a failure becomes an
 `EngineError` whose `retryable`/`retry_after` tell the work queue what to do,
-and `retry_delay()` holds the DATA.md back-off schedule in one place.
+and `retry_delays` (DATA.md's back-off schedule, `engines.base`) says when the queue tries again.
 """
 
 from __future__ import annotations
@@ -23,7 +23,15 @@ import structlog
 from PIL import Image, ImageOps
 
 from posegen.config import EngineSettings
-from posegen.engines.base import EngineError, ErrorCode, Quality, RenderRequest, RenderResult
+from posegen.engines.base import (
+    DEFAULT_RETRY_DELAYS,
+    EngineError,
+    ErrorCode,
+    Quality,
+    RenderRequest,
+    RenderResult,
+    RetrySchedule,
+)
 from posegen.engines.breaker import CircuitBreaker
 
 log = structlog.get_logger(__name__)
@@ -48,12 +56,6 @@ QUALITY_PROFILES: dict[Quality, QualityProfile] = {
     "pro": QualityProfile(DEV, 1024, 35, 3.5),
 }
 
-# DATA.md "Retries per call". Entry i is the delay after the (i+1)-th failed attempt; the last repeats.
-DEFAULT_RETRY_DELAYS: dict[ErrorCode, tuple[float, ...]] = {
-    ErrorCode.PROVIDER_RATE_LIMITED: (10.0, 20.0, 40.0),
-    ErrorCode.PROVIDER_UNAVAILABLE: (4.0, 8.0),
-    ErrorCode.PROVIDER_TIMEOUT: (4.0, 8.0),
-}
 # A 503 shares PROVIDER_UNAVAILABLE with other 5xx but has its own delay (30 s), so the
 # engine puts it into `retry_after` when the provider gave no hint of its own.
 UNAVAILABLE_503_DELAY = 30.0
@@ -68,18 +70,6 @@ _CONTENT_REJECTED = re.compile(
 )
 # The provider is up and judged the request itself: close the breaker (bad prompts must not open it).
 _HEALTHY_REFUSALS = frozenset({400, 422})
-
-
-def retry_delay(error: EngineError, attempt: int) -> float:
-    """Seconds to wait before retrying after `error` on failed attempt number `attempt` (1-based).
-
-    The provider's `retry_after` wins; otherwise the DATA.md schedule of the error's code,
-    its last entry repeating (codes without a schedule use the 5xx one).
-    """
-    if error.retry_after is not None:
-        return max(0.0, error.retry_after)
-    schedule = DEFAULT_RETRY_DELAYS.get(error.code, DEFAULT_RETRY_DELAYS[ErrorCode.PROVIDER_UNAVAILABLE])
-    return schedule[min(max(attempt, 1), len(schedule)) - 1]
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -164,6 +154,7 @@ class FluxEngine:
     qualities: tuple[Quality, ...] = ("draft", "standard", "pro")
     # Solid colour and upload backgrounds need a foreground mask this engine cannot give offline.
     background_modes = frozenset({"ai_generate"})
+    retry_delays: RetrySchedule = DEFAULT_RETRY_DELAYS
 
     def __init__(
         self,

@@ -147,7 +147,11 @@ function onEvent(event) {
   switch (event.kind) {
     case "generation.queued":
       generation.status = "queued";
-      if (data.retried) requeueFailed(); // a retry (from this page or another one)
+      render();
+      break;
+    case "generation.requeued": // a retry or an admin's requeue (from this page or elsewhere)
+      generation.status = data.status ?? "queued";
+      requeueFailed(Array.isArray(data.poseIds) ? data.poseIds : null);
       render();
       break;
     case "generation.started":
@@ -478,8 +482,9 @@ ui.confirm.querySelector("[data-confirm-yes]").addEventListener("click", async (
   }
 });
 
-function requeueFailed() {
+function requeueFailed(poseIds = null) {
   for (const pose of state.poses.values()) {
+    if (poseIds && !poseIds.includes(pose.id)) continue;
     if (pose.status === "failed" || pose.status === "canceled") {
       Object.assign(pose, { status: "queued", errorCode: null, refunded: null, step: null });
     }

@@ -1,11 +1,10 @@
-"""How a pose ends: completed, retried, failed or cancelled — each with its money, counters and events
+"""How a pose ends: completed, failed or cancelled — each with its money, counters and events
 in the one transaction that makes the change, and the generation finalised by the change that ends
 its last pose. Every outcome locks the generation row before its pose (LOCK ORDER, generation/locks.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -14,21 +13,42 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from posegen.credits.ledger import Refund
 from posegen.credits.service import Payment, pay_back, pay_back_many
 from posegen.db import after_commit
+from posegen.engines.base import ErrorCode
 from posegen.generation import events
+from posegen.generation.event_kinds import (
+    GenerationCanceled,
+    GenerationCompleted,
+    GenerationFailed,
+    GenerationFinished,
+    GenerationPartial,
+    GenerationProgress,
+    GenerationStarted,
+    PoseCompleted,
+    PoseFailed,
+)
 from posegen.generation.locks import lock_generation
 from posegen.generation.models import (
     TERMINAL_GENERATION,
-    BackgroundChange,
     GeneratedPose,
     Generation,
     GenerationStatus,
     PoseStatus,
 )
 from posegen.generation.pricing import POSE_REFERENCE
+from posegen.generation.repository import lease_guard, requeue_rounds
 from posegen.kit.time import utcnow
 from posegen.observability.prometheus import PROCESS as METRICS
 
 REFERENCE = POSE_REFERENCE
+
+
+# The final event of each final status of a generation.
+FINAL_EVENTS: dict[GenerationStatus, type[GenerationFinished]] = {
+    GenerationStatus.COMPLETED: GenerationCompleted,
+    GenerationStatus.PARTIAL: GenerationPartial,
+    GenerationStatus.FAILED: GenerationFailed,
+    GenerationStatus.CANCELED: GenerationCanceled,
+}
 
 
 @dataclass(frozen=True)
@@ -55,16 +75,6 @@ def refund_reference(pose_id: str, charge_round: int) -> str:
     return pose_id if charge_round == 0 else f"{pose_id}#r{charge_round}"
 
 
-def _lease_guard(pose_id: str, worker_id: str) -> Any:
-    # Every write of a claimed row checks it still holds the claim: a worker
-    # whose lease expired and was taken over writes nothing.
-    return (
-        (GeneratedPose.id == pose_id)
-        & (GeneratedPose.lease_owner == worker_id)
-        & (GeneratedPose.status == PoseStatus.RUNNING.value)
-    )
-
-
 async def mark_started(session: AsyncSession, generation_id: str, user_id: str) -> None:
     """The first claimed pose moves its generation from queued to processing."""
     result = await session.execute(
@@ -74,7 +84,7 @@ async def mark_started(session: AsyncSession, generation_id: str, user_id: str) 
         .returning(Generation.id)
     )
     if result.first() is not None:
-        await events.append(session, generation_id, user_id, "generation.started", {})
+        await events.append(session, generation_id, user_id, GenerationStarted())
 
 
 async def complete(
@@ -93,7 +103,7 @@ async def complete(
     now = utcnow()
     result = await session.execute(
         update(GeneratedPose)
-        .where(_lease_guard(pose.id, worker_id))
+        .where(lease_guard(GeneratedPose, pose.id, worker_id))
         .values(
             status=PoseStatus.COMPLETED.value,
             lease_owner=None,
@@ -112,102 +122,11 @@ async def complete(
         session,
         pose.generation_id,
         pose.user_id,
-        "pose.completed",
-        {"poseId": pose.id, "variationKey": pose.variation_key, "thumbnailKey": fields.get("thumbnail_key")},
+        PoseCompleted(
+            pose_id=pose.id, variation_key=pose.variation_key, thumbnail_key=fields.get("thumbnail_key")
+        ),
     )
     return Applied(await _count(session, pose.generation_id, pose.user_id, PoseStatus.COMPLETED))
-
-
-async def retry_later(
-    session: AsyncSession,
-    pose: GeneratedPose,
-    worker_id: str,
-    available_at: datetime,
-    code: str,
-    message: str,
-) -> bool:
-    """Put a claimed pose back in the queue after a transient failure; False if the lease was lost.
-    Only the pose changes, so only the pose is locked."""
-    result = await session.execute(
-        update(GeneratedPose)
-        .where(_lease_guard(pose.id, worker_id))
-        .values(
-            status=PoseStatus.QUEUED.value,
-            lease_owner=None,
-            lease_expires_at=None,
-            available_at=available_at,
-            error_code=code,
-            error_message=message[:500],
-        )
-        .returning(GeneratedPose.id)
-    )
-    if result.first() is None:
-        return False
-    after_commit(session, lambda: METRICS.pose_retries.labels(code).inc())
-    return True
-
-
-@dataclass(frozen=True)
-class Released:
-    """What a stopping worker handed back (`release`)."""
-
-    poses: int
-    changes: int
-
-
-async def release(session: AsyncSession, worker_id: str, now: datetime) -> Released:
-    """Hand back every pose and background change `worker_id` still leases, because it is shutting
-    down: queued again and available now, lease cleared, and the attempt not counted (attempts − 1),
-    since it was cut short by the worker, not by the work. Conditional on still holding the lease, so
-    a pose another worker took over (or that reached an outcome) is left alone. No events: nothing
-    ended, the work simply waits in the queue again.
-
-    LOCK ORDER (generation/locks.py): each generation, in id order, before its poses and changes.
-    Holding it also settles a cancel requested meanwhile: the released poses of a cancelled
-    generation are cancelled and refunded here rather than left for the reconciler.
-    """
-    pose_held = (GeneratedPose.lease_owner == worker_id) & (GeneratedPose.status == PoseStatus.RUNNING.value)
-    change_held = (BackgroundChange.lease_owner == worker_id) & (
-        BackgroundChange.status == PoseStatus.RUNNING.value
-    )
-    generation_ids = set(await session.scalars(select(GeneratedPose.generation_id).where(pose_held)))
-    generation_ids |= set(await session.scalars(select(BackgroundChange.generation_id).where(change_held)))
-    poses = changes = 0
-    for generation_id in sorted(generation_ids):
-        generation = await lock_generation(session, generation_id)
-        if generation is None:
-            continue  # deleted: its poses went with it
-        requeued = await session.execute(
-            update(GeneratedPose)
-            .where(pose_held, GeneratedPose.generation_id == generation_id)
-            .values(
-                status=PoseStatus.QUEUED.value,
-                lease_owner=None,
-                lease_expires_at=None,
-                available_at=now,
-                attempts=GeneratedPose.attempts - 1,
-            )
-            .returning(GeneratedPose.id)
-            .execution_options(synchronize_session=False)
-        )
-        poses += len(requeued.all())
-        handed_back = await session.execute(
-            update(BackgroundChange)
-            .where(change_held, BackgroundChange.generation_id == generation_id)
-            .values(
-                status=PoseStatus.QUEUED.value,
-                lease_owner=None,
-                lease_expires_at=None,
-                available_at=now,
-                attempts=BackgroundChange.attempts - 1,
-            )
-            .returning(BackgroundChange.id)
-            .execution_options(synchronize_session=False)
-        )
-        changes += len(handed_back.all())
-        if generation.cancel_requested:
-            await cancel_queued(session, generation)
-    return Released(poses, changes)
 
 
 async def end(
@@ -226,7 +145,7 @@ async def end(
     if generation is None:
         return None
     guard = (
-        _lease_guard(pose.id, worker_id)
+        lease_guard(GeneratedPose, pose.id, worker_id)
         if worker_id is not None
         else (GeneratedPose.id == pose.id) & (GeneratedPose.status == expect.value)
     )
@@ -268,8 +187,9 @@ async def end(
         session,
         pose.generation_id,
         pose.user_id,
-        "pose.failed",
-        {"poseId": pose.id, "variationKey": pose.variation_key, "errorCode": code, "refunded": cost},
+        PoseFailed(
+            pose_id=pose.id, variation_key=pose.variation_key, error_code=ErrorCode(code), refunded=cost
+        ),
     )
     return Applied(await _count(session, pose.generation_id, pose.user_id, status))
 
@@ -303,14 +223,13 @@ async def _count(
             session,
             generation_id,
             user_id,
-            "generation.progress",
-            {
-                "completed": completed,
-                "failed": failed,
-                "total": total,
-                "percentage": round(100 * (completed + failed + canceled) / total, 2),
-                "estimatedTimeRemaining": None,
-            },
+            GenerationProgress(
+                completed=completed,
+                failed=failed,
+                total=total,
+                percentage=round(100 * (completed + failed + canceled) / total, 2),
+                estimated_time_remaining=None,
+            ),
         )
         return None
     return await finalize(session, generation_id)
@@ -336,17 +255,16 @@ async def finalize(session: AsyncSession, generation_id: str) -> Finished | None
     generation.status = status.value
     generation.completed_at = utcnow()
     await session.flush()
-    await events.append(
-        session,
-        generation.id,
-        generation.user_id,
-        f"generation.{status.value}",
-        {
-            "completed": generation.poses_completed,
-            "failed": generation.poses_failed,
-            "creditRefunded": generation.credit_refunded,
-        },
+    # After a requeue (`generation/requeue.py`) the generation ends again: the final event names the
+    # round it ends, so a client tells it from the final event it saw before.
+    rounds = await requeue_rounds(session, generation.id)
+    final = FINAL_EVENTS[status](
+        completed=generation.poses_completed,
+        failed=generation.poses_failed,
+        credit_refunded=generation.credit_refunded,
+        round=rounds or None,
     )
+    await events.append(session, generation.id, generation.user_id, final)
     return Finished(generation.id, status)
 
 
@@ -407,14 +325,11 @@ async def cancel_queued(session: AsyncSession, generation: Generation) -> Finish
         generation.id,
         generation.user_id,
         [
-            (
-                "pose.failed",
-                {
-                    "poseId": row.id,
-                    "variationKey": row.variation_key,
-                    "errorCode": "CANCELED",
-                    "refunded": row.cost,
-                },
+            PoseFailed(
+                pose_id=row.id,
+                variation_key=row.variation_key,
+                error_code=ErrorCode.CANCELED,
+                refunded=row.cost,
             )
             for row in canceled
         ],

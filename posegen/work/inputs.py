@@ -1,0 +1,57 @@
+"""What an engine is asked to render: one pose of a generation, on a background."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from posegen.config import Settings
+from posegen.engines.base import BackgroundSpec, Quality, RenderRequest
+from posegen.engines.flux.prompt import NEGATIVE_PROMPT
+from posegen.generation.models import GeneratedPose, Generation
+from posegen.imaging.backgrounds import parse_hex_color
+from posegen.imaging.budget import decode_rgb, shared_budget
+from posegen.projects.models import Project, Upload
+from posegen.storage.base import Storage
+
+
+async def background_spec(
+    storage: Storage,
+    settings: Settings,
+    mode: str | None,
+    color: str | None,
+    prompt: str | None,
+    upload: Upload | None,
+) -> BackgroundSpec | None:
+    """The background a render gets (an uploaded image is decoded here, once per render, within the
+    process's decoding budget)."""
+    if mode == "solid_color" and color:
+        return BackgroundSpec("solid_color", color=parse_hex_color(color))
+    if mode == "upload" and upload is not None:
+        data = await storage.get(upload.storage_key)
+        image = await decode_rgb(shared_budget(settings), data)
+        return BackgroundSpec("upload", image=image)
+    if mode == "ai_generate":
+        return BackgroundSpec("ai_generate", prompt=prompt)
+    return None
+
+
+def render_request(
+    pose: GeneratedPose, generation: Generation, project: Project | None, background: BackgroundSpec | None
+) -> RenderRequest:
+    """The request of one pose variation (its keypoints were copied at submission)."""
+    points = [(float(x), float(y), float(c)) for x, y, c in pose.keypoints["points"]]
+    return RenderRequest(
+        points=points,
+        depth=[float(z) for z in pose.keypoints.get("depth") or [0.0] * len(points)],
+        pose_description=pose.prompt_used,
+        prompt=pose.prompt_used,
+        negative_prompt=NEGATIVE_PROMPT,
+        width=pose.width or 1024,
+        height=pose.height or 1024,
+        quality=cast(Quality, generation.quality),  # validated on submission
+        seed=pose.seed,
+        avatar={
+            key: str(value) for key, value in ((project.avatar_attributes if project else None) or {}).items()
+        },
+        background=background,
+    )

@@ -125,9 +125,6 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
         async with build_services(settings, worker=embed_worker) as services:
             # The one thing kept on the application: handlers reach it through posegen.dependencies.
             app.state.services = services
-            # Read by work/admin.py until the pipeline branch moves it to `WakeDep` (posegen/work is
-            # rewritten there); nothing else may read services from app.state.
-            app.state.wake = services.wake
             stop = asyncio.Event()
             # For `begin_shutdown`, called from a signal handler outside the loop.
             app.state.stop_work = stop

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 
 from posegen.audit import service as audit
 from posegen.auth.dependencies import AdminUser, require_admin
 from posegen.db import Session, UnitOfWorkRoute, after_commit
+from posegen.dependencies import WakeDep
 from posegen.errors import Conflict, NotFound
 from posegen.generation import repository as generations
 from posegen.generation.locks import lock_generation
@@ -106,9 +107,9 @@ async def pause(session: Session, admin: AdminUser) -> dict[str, Any]:
 
 
 @router.post("/admin/queue/resume", response_model=QueuePaused)
-async def resume(request: Request, session: Session, admin: AdminUser) -> dict[str, Any]:
+async def resume(wake: WakeDep, session: Session, admin: AdminUser) -> dict[str, Any]:
     """Let workers claim again."""
-    after_commit(session, request.app.state.wake)
+    after_commit(session, wake)
     return await _set_paused(session, admin, False)
 
 
@@ -137,7 +138,7 @@ async def dead_letter(
 
 
 @router.post("/admin/dead-letter/{pose_id}/requeue", response_model=RequeuedPose, responses=errors(409))
-async def requeue(pose_id: str, request: Request, session: Session, admin: AdminUser) -> dict[str, Any]:
+async def requeue(pose_id: str, wake: WakeDep, session: Session, admin: AdminUser) -> dict[str, Any]:
     """Queue a dead-lettered pose again, free of charge (it was refunded when it died)."""
     found = await session.get(GeneratedPose, pose_id)
     # LOCK ORDER (generation/locks.py): the generation, then the pose read again under it.
@@ -165,5 +166,5 @@ async def requeue(pose_id: str, request: Request, session: Session, admin: Admin
         user_id=pose.user_id,
         after={"generationId": generation.id},
     )
-    after_commit(session, request.app.state.wake)
+    after_commit(session, wake)
     return {"poseId": pose.id, "status": "queued"}

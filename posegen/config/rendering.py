@@ -1,0 +1,72 @@
+"""Rendering: image engines, the work queue and its workers, live updates."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, SecretStr
+
+
+class EngineSettings(BaseModel):
+    default: str = Field("mannequin", description="Engine used when a request names none.")
+    flux_base_url: str = Field(
+        "https://api-inference.huggingface.co",
+        description="Base URL of a server speaking the Hugging Face Inference protocol.",
+    )
+    flux_token: SecretStr | None = Field(
+        None, description="API token for the FLUX endpoint; empty disables `flux`."
+    )
+    flux_timeout_seconds: float = Field(120.0, gt=0, le=600, description="Timeout of one FLUX request.")
+    breaker_failures: int = Field(
+        5, ge=1, le=1000, description="Consecutive failures that open an engine's breaker."
+    )
+    breaker_reset_seconds: float = Field(
+        60.0, gt=0, le=3600, description="How long an open breaker stops claims before a trial call."
+    )
+    enable_sleep: bool = Field(
+        False, description="Offer the `sleep` engine (fixed latency; tests and benchmarks only)."
+    )
+    sleep_latency_ms: int = Field(200, ge=0, le=60_000, description="Latency of the `sleep` engine.")
+
+
+class WorkSettings(BaseModel):
+    concurrency: int = Field(4, ge=1, le=256, description="Poses one worker process renders at once.")
+    lease_seconds: float = Field(
+        30.0, gt=0, le=3600, description="How long a claim holds a pose before it expires."
+    )
+    max_attempts: int = Field(3, ge=1, le=20, description="Attempts before a pose is dead-lettered.")
+    poll_interval_seconds: float = Field(
+        0.5, gt=0, le=60, description="How often an idle worker looks for work without a wake-up hint."
+    )
+    reconcile_interval_seconds: float = Field(
+        15.0, gt=0, le=3600, description="How often the reconciler re-queues expired leases and finalises."
+    )
+    backoff_base_seconds: float = Field(
+        4.0, ge=0, le=3600, description="First retry delay of a transient failure; doubles per attempt."
+    )
+    backoff_max_seconds: float = Field(300.0, ge=0, le=86400, description="Longest retry delay.")
+    shutdown_grace_seconds: float = Field(
+        30.0,
+        ge=0,
+        le=3600,
+        description=(
+            "At SIGTERM, how long running poses get to finish; the rest are put back in the queue at "
+            "once, their attempt not counted."
+        ),
+    )
+
+
+class RealtimeSettings(BaseModel):
+    auth_timeout_seconds: float = Field(
+        5.0, gt=0, le=60, description="How long a new WebSocket may take to send its auth message."
+    )
+    queue_size: int = Field(
+        256,
+        ge=8,
+        le=100_000,
+        description="Events buffered per socket; a client that falls further behind is closed.",
+    )
+    fallback_poll_seconds: float = Field(
+        0.5,
+        gt=0,
+        le=30,
+        description="How often events are read from the database while Redis is unreachable.",
+    )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps
 
-from posegen.imaging.geometry import validate_size
+from posegen.imaging.keypoints import validate_size
 
 RGB = tuple[int, int, int]
 

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 
 from PIL import Image, ImageDraw
 
-from posegen.imaging.geometry import Transform, stretch_transform, validate_points
+from posegen.imaging.geometry import Transform, stretch_transform
+from posegen.imaging.keypoints import validate_points
 from posegen.kit.openpose import LIMBS, Point
 
 RGB = tuple[int, int, int]

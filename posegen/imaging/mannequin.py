@@ -1,6 +1,6 @@
 """The mannequin renderer: a shaded artist's-mannequin figure in the requested pose, on a background.
 
-The body model (:func:`posegen.imaging.geometry.body_parts`) describes every part as the convex hull of
+The body model (:func:`posegen.imaging.body.body_parts`) describes every part as the convex hull of
 a few circles. Parts are painted back to front by depth onto a supersampled layer; each part is an
 outline-coloured silhouette followed by concentric bands that shrink towards the light and brighten,
 which reads as a lit, rounded solid. Limbs shrink across their axis (cylinders), torso, head and joints
@@ -19,16 +19,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from posegen.imaging.backgrounds import Background, SolidBackground, render_background
-from posegen.imaging.geometry import (
-    BodyPart,
-    Transform,
-    body_parts,
-    body_unit,
-    fit_transform,
-    is_present,
-    validate_points,
-    validate_size,
-)
+from posegen.imaging.body import BodyPart, body_parts, body_unit
+from posegen.imaging.geometry import Transform, fit_transform
+from posegen.imaging.keypoints import is_present, validate_points, validate_size
 from posegen.kit.openpose import Point
 
 RGB = tuple[int, int, int]

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from posegen.imaging.geometry import (
-    Transform,
-    body_extent,
-    body_parts,
-    body_unit,
-    figure_box,
-    fit_transform,
-    stretch_transform,
-)
+from posegen.imaging.body import body_extent, body_parts, body_unit
+from posegen.imaging.geometry import Transform, figure_box, fit_transform, stretch_transform
 from posegen.kit.openpose import LIMBS, Point
 from tests.imaging.poses import ABSENT, STANDING, pose
 

@@ -15,7 +15,7 @@ from posegen.imaging.backgrounds import (
     SolidBackground,
     render_background,
 )
-from posegen.imaging.geometry import body_parts
+from posegen.imaging.body import body_parts
 from posegen.imaging.mannequin import (
     DEFAULT_PALETTE,
     PALETTES,

@@ -15,6 +15,7 @@ from posegen.kit.ids import new_id
 from posegen.kit.openpose import Point
 from posegen.kit.text import slugify
 from posegen.library import assets, keypoint_import, repository
+from posegen.library.keypoint_checks import plausibility_problems
 from posegen.library.models import Pose, PoseCategory, PoseSource
 from posegen.library.schemas import (
     CategoryCreate,
@@ -25,7 +26,6 @@ from posegen.library.schemas import (
     PoseUpdate,
 )
 from posegen.library.service import PoseViews, category_index, search_text
-from posegen.library.skeleton import plausibility_problems
 from posegen.storage.base import Storage
 
 

@@ -28,8 +28,9 @@ from posegen.kit.openpose import (
     Point,
 )
 from posegen.library import poses as library
+from posegen.library.keypoint_checks import mirrored, plausibility_problems, pose_distance
 from posegen.library.poses import POSES, PoseSpec
-from posegen.library.skeleton import ABSENT, mirrored, plausibility_problems, pose_distance
+from posegen.library.skeleton import ABSENT
 from posegen.library.taxonomy import SUBCATEGORY_SLUGS, Framing, GenderSuitability
 
 BY_NAME = {spec.name: spec for spec in POSES}

@@ -28,15 +28,8 @@ from posegen.kit.openpose import (
     R_WRIST,
     Point,
 )
-from posegen.library.skeleton import (
-    ABSENT,
-    BodyPose,
-    Keypoints,
-    limb_direction,
-    mirrored,
-    plausibility_problems,
-    pose_distance,
-)
+from posegen.library.keypoint_checks import mirrored, plausibility_problems, pose_distance
+from posegen.library.skeleton import ABSENT, BodyPose, Keypoints, limb_direction
 from posegen.library.taxonomy import Framing
 
 NEUTRAL = BodyPose().keypoints().points

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.db import after_commit
 from posegen.generation import outcomes
-from posegen.generation.models import GeneratedPose, Generation, PoseStatus
+from posegen.generation.models import GeneratedPose, Generation, GenerationStatus, PoseStatus
 from posegen.observability.prometheus import PROCESS as METRICS
 from posegen.projects.models import Project, Upload
 from posegen.work import repository
@@ -32,11 +32,25 @@ async def claim_poses(
     lease_seconds: float,
     limit: int = 1,
 ) -> list[GeneratedPose]:
+    """Lease up to `limit` poses to `worker_id` (`claim_with_inputs`)."""
+    poses, _inputs = await claim_with_inputs(session, worker_id, engines, now, lease_seconds, limit)
+    return poses
+
+
+async def claim_with_inputs(
+    session: AsyncSession,
+    worker_id: str,
+    engines: Sequence[str],
+    now: datetime,
+    lease_seconds: float,
+    limit: int,
+) -> tuple[list[GeneratedPose], dict[str, Inputs]]:
     """Lease up to `limit` poses to `worker_id` in one statement (`repository.pose_candidates` says
-    which, fairly between users) and move each of their generations to processing on its first
-    claim, in the same transaction."""
+    which, fairly between users), read their inputs (by generation id) and move the generations
+    still queued to processing, all in the caller's transaction. The inputs are read first, so a
+    generation already processing costs no statement to start."""
     if not engines:
-        return []
+        return [], {}
     claimed = await repository.claim(
         session,
         GeneratedPose,
@@ -48,8 +62,19 @@ async def claim_poses(
         started_at=now,
     )
     poses = [pose for pose, _engine in claimed]
-    await outcomes.mark_all_started(session, {pose.generation_id: pose.user_id for pose in poses})
-    return poses
+    if not poses:
+        return [], {}
+    inputs = await _inputs_of(session, {pose.generation_id for pose in poses})
+    queued = GenerationStatus.QUEUED.value
+    starting = {
+        pose.generation_id: pose.user_id
+        for pose in poses
+        if pose.generation_id in inputs and inputs[pose.generation_id][0].status == queued
+    }
+    # Guarded by the queued status again in the UPDATE; the generations in hand keep their read
+    # status, which preparing a render does not use.
+    await outcomes.mark_all_started(session, starting)
+    return poses, inputs
 
 
 async def claim_pose(
@@ -86,15 +111,12 @@ class PoseKind:
         limit: int,
     ) -> list[Job[GeneratedPose]]:
         started = time.perf_counter()
-        poses = await claim_poses(session, worker_id, engines, now, lease_seconds, limit)
+        poses, inputs = await claim_with_inputs(session, worker_id, engines, now, lease_seconds, limit)
         elapsed = time.perf_counter() - started
         after_commit(session, lambda: METRICS.claims.labels("claimed" if poses else "empty").observe(elapsed))
         waits = [max(0.0, (now - pose.created_at).total_seconds()) for pose in poses if pose.attempts == 1]
         if waits:
             after_commit(session, lambda: _observe_waits(waits))
-        if not poses:
-            return []
-        inputs = await _inputs_of(session, {pose.generation_id for pose in poses})
         return [Job(self, pose, pose.engine, pose.id, inputs.get(pose.generation_id)) for pose in poses]
 
     async def prepare(self, services: Services, job: Job[GeneratedPose]) -> Prepared:

@@ -4,6 +4,7 @@ its last pose. Every outcome locks the generation row before its pose (LOCK ORDE
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from posegen.db import after_commit
 from posegen.engines.base import ErrorCode
 from posegen.generation import events
 from posegen.generation.event_kinds import (
+    EventData,
     GenerationCanceled,
     GenerationCompleted,
     GenerationFailed,
@@ -77,14 +79,23 @@ def refund_reference(pose_id: str, charge_round: int) -> str:
 
 async def mark_started(session: AsyncSession, generation_id: str, user_id: str) -> None:
     """The first claimed pose moves its generation from queued to processing."""
+    await mark_all_started(session, {generation_id: user_id})
+
+
+async def mark_all_started(session: AsyncSession, owners: Mapping[str, str]) -> None:
+    """The generations of a batch of claimed poses (`owners`: generation id → user id) that are
+    still queued move to processing, in one statement; a `generation.started` event each."""
+    if not owners:
+        return
     result = await session.execute(
         update(Generation)
-        .where(Generation.id == generation_id, Generation.status == GenerationStatus.QUEUED.value)
+        .where(Generation.id.in_(list(owners)), Generation.status == GenerationStatus.QUEUED.value)
         .values(status=GenerationStatus.PROCESSING.value, started_at=utcnow())
         .returning(Generation.id)
+        .execution_options(synchronize_session=False)
     )
-    if result.first() is not None:
-        await events.append(session, generation_id, user_id, GenerationStarted())
+    for generation_id in sorted(result.scalars()):
+        await events.append(session, generation_id, owners[generation_id], GenerationStarted())
 
 
 async def complete(
@@ -118,15 +129,12 @@ async def complete(
     if result.first() is None:
         return None
     after_commit(session, lambda: METRICS.pose_finished(PoseStatus.COMPLETED.value))
-    await events.append(
-        session,
-        pose.generation_id,
-        pose.user_id,
-        PoseCompleted(
-            pose_id=pose.id, variation_key=pose.variation_key, thumbnail_key=fields.get("thumbnail_key")
-        ),
+    completed = PoseCompleted(
+        pose_id=pose.id, variation_key=pose.variation_key, thumbnail_key=fields.get("thumbnail_key")
     )
-    return Applied(await _count(session, pose.generation_id, pose.user_id, PoseStatus.COMPLETED))
+    return Applied(
+        await _count(session, pose.generation_id, pose.user_id, PoseStatus.COMPLETED, first=[completed])
+    )
 
 
 async def end(
@@ -183,15 +191,10 @@ async def end(
             .where(Generation.id == pose.generation_id)
             .values(credit_refunded=Generation.credit_refunded + cost)
         )
-    await events.append(
-        session,
-        pose.generation_id,
-        pose.user_id,
-        PoseFailed(
-            pose_id=pose.id, variation_key=pose.variation_key, error_code=ErrorCode(code), refunded=cost
-        ),
+    failed = PoseFailed(
+        pose_id=pose.id, variation_key=pose.variation_key, error_code=ErrorCode(code), refunded=cost
     )
-    return Applied(await _count(session, pose.generation_id, pose.user_id, status))
+    return Applied(await _count(session, pose.generation_id, pose.user_id, status, first=[failed]))
 
 
 _COUNTER = {
@@ -202,9 +205,16 @@ _COUNTER = {
 
 
 async def _count(
-    session: AsyncSession, generation_id: str, user_id: str, status: PoseStatus, by: int = 1
+    session: AsyncSession,
+    generation_id: str,
+    user_id: str,
+    status: PoseStatus,
+    by: int = 1,
+    first: Sequence[EventData] = (),
 ) -> Finished | None:
-    """Count `by` poses that reached `status`; a progress event, or the final status for the last."""
+    """Count `by` poses that reached `status`; a progress event, or the final status for the last.
+    `first`: the events of the change counted, written before that one; with the progress event
+    they take one sequence reservation and one insert (`events.append_many`)."""
     column = _COUNTER[status]
     result = await session.execute(
         update(Generation)
@@ -219,19 +229,16 @@ async def _count(
     )
     completed, failed, canceled, total = result.one()
     if completed + failed + canceled < total:
-        await events.append(
-            session,
-            generation_id,
-            user_id,
-            GenerationProgress(
-                completed=completed,
-                failed=failed,
-                total=total,
-                percentage=round(100 * (completed + failed + canceled) / total, 2),
-                estimated_time_remaining=None,
-            ),
+        progress = GenerationProgress(
+            completed=completed,
+            failed=failed,
+            total=total,
+            percentage=round(100 * (completed + failed + canceled) / total, 2),
+            estimated_time_remaining=None,
         )
+        await events.append_many(session, generation_id, user_id, [*first, progress])
         return None
+    await events.append_many(session, generation_id, user_id, first)
     return await finalize(session, generation_id)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +39,9 @@ class Job(Generic[RowT]):
     row: RowT
     engine: str
     pose_id: str  # the generated pose the job renders (a background change re-renders one)
+    # What the claim's transaction read for `prepare` (the kind's own type), so preparing a batch
+    # of claimed jobs costs no transaction of its own; None: `prepare` reads it.
+    inputs: Any = None
 
     @property
     def id(self) -> str:
@@ -116,7 +119,19 @@ class JobKind(Protocol[RowT]):
         now: datetime,
         lease_seconds: float,
     ) -> Job[RowT] | None:
-        """Lease the next row of this kind (`repository.claim`), or None."""
+        """Lease the next row of this kind (`claim_many` of one), or None."""
+
+    async def claim_many(
+        self,
+        session: AsyncSession,
+        worker_id: str,
+        engines: Sequence[str],
+        now: datetime,
+        lease_seconds: float,
+        limit: int,
+    ) -> list[Job[RowT]]:
+        """Lease up to `limit` rows of this kind in one statement (`repository.claim`), in the
+        order a run of single claims would take them."""
 
     async def prepare(self, services: Services, job: Job[RowT]) -> Prepared:
         """Read the inputs and build the render request; `LeaseLost` when they are gone."""

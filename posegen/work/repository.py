@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.generation.models import (
@@ -34,6 +34,11 @@ from posegen.work.models import QueueState, Worker
 
 QUEUE_STATE_ID = 1
 DEAD_LETTERED = "DEAD_LETTERED"
+
+# A batch claim reads this many candidates per wanted row (at least MIN_READ), so rows that other
+# workers are claiming at the same moment can be skipped without coming back empty-handed.
+OVER_READ = 4
+MIN_READ = 16
 
 LeasedT = TypeVar("LeasedT", GeneratedPose, BackgroundChange)
 
@@ -60,22 +65,37 @@ async def claim(
     worker_id: str,
     now: datetime,
     lease_seconds: float,
+    limit: int = 1,
     **values: Any,
-) -> tuple[LeasedT, str] | None:
-    """Lease the first row of `candidates` (rows of `model` as `(id, engine)`, in the kind's order)
-    to `worker_id`: running, attempt counted, `values` set too. The row and its engine, or None."""
-    if await is_paused(session):
-        return None
-    query = candidates.limit(1)
+) -> list[tuple[LeasedT, str]]:
+    """Lease up to `limit` rows of `candidates` (rows of `model` as `(id, engine)`, in the kind's
+    order) to `worker_id` in one statement: running, attempt counted, `values` set too. The rows
+    and their engines, in the candidates' order.
+
+    The candidates are read first without locks (a fair order may need window functions, which
+    `FOR UPDATE` refuses), a few more than `limit` so that rows other workers are claiming right
+    now can be passed over; the update then takes the first `limit` of them still claimable, in
+    order, locking them with `SKIP LOCKED` on PostgreSQL: a row another worker holds or took
+    meanwhile is left out, never claimed twice. On SQLite the transaction's write lock keeps both
+    statements alone."""
+    if limit < 1 or await is_paused(session):
+        return []
+    found = (await session.execute(candidates.limit(max(limit * OVER_READ, MIN_READ)))).all()
+    if not found:
+        return []
+    engines: dict[str, str] = dict(found)
+    position = case({row_id: index for index, (row_id, _) in enumerate(found)}, value=model.id)
+    still_claimable = (
+        select(model.id)
+        .where(model.id.in_(list(engines)), claimable(model, now))
+        .order_by(position)
+        .limit(limit)
+    )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=model, skip_locked=True)
-    found = (await session.execute(query)).first()
-    if found is None:
-        return None
-    row_id, engine = found
+        still_claimable = still_claimable.with_for_update(skip_locked=True)
     result = await session.execute(
         update(model)
-        .where(model.id == row_id)
+        .where(model.id.in_(still_claimable.scalar_subquery()))
         .values(
             status=PoseStatus.RUNNING.value,
             lease_owner=worker_id,
@@ -84,21 +104,41 @@ async def claim(
             **values,
         )
         .returning(model)
+        .execution_options(synchronize_session=False)
     )
-    return result.scalar_one(), engine
+    by_id = {row.id: row for row in result.scalars()}
+    return [(by_id[row_id], engines[row_id]) for row_id, _ in found if row_id in by_id]
 
 
 def pose_candidates(engines: Sequence[str], now: datetime) -> Select[str, str]:
     """Claimable poses. Order: the user with the fewest poses running now first (so one user's 400
-    queued poses cannot starve another's one), then priority, then age."""
+    queued poses cannot starve another's one), then priority, then age.
+
+    A batch claim takes several at once, so each pose counts the user's poses claimed before it in
+    the same batch as running: its user's running count plus its rank among that user's claimable
+    poses. The batch is then exactly what as many single claims in a row would take."""
     running = (
         select(GeneratedPose.user_id, func.count().label("running"))
         .where(GeneratedPose.status == PoseStatus.RUNNING.value, GeneratedPose.lease_expires_at >= now)
         .group_by(GeneratedPose.user_id)
         .subquery()
     )
-    return (
-        select(GeneratedPose.id, GeneratedPose.engine)
+    within_user = (
+        GeneratedPose.priority.desc(),
+        GeneratedPose.created_at,
+        GeneratedPose.variation_index,
+        GeneratedPose.id,
+    )
+    rank = func.row_number().over(partition_by=GeneratedPose.user_id, order_by=within_user)
+    ranked = (
+        select(
+            GeneratedPose.id,
+            GeneratedPose.engine,
+            (func.coalesce(running.c.running, 0) + rank).label("turn"),
+            GeneratedPose.priority,
+            GeneratedPose.created_at,
+            GeneratedPose.variation_index,
+        )
         .join(Generation, Generation.id == GeneratedPose.generation_id)
         .outerjoin(running, running.c.user_id == GeneratedPose.user_id)
         .where(
@@ -106,12 +146,14 @@ def pose_candidates(engines: Sequence[str], now: datetime) -> Select[str, str]:
             GeneratedPose.engine.in_(engines),
             Generation.cancel_requested.is_(False),
         )
-        .order_by(
-            func.coalesce(running.c.running, 0),
-            GeneratedPose.priority.desc(),
-            GeneratedPose.created_at,
-            GeneratedPose.variation_index,
-        )
+        .subquery()
+    )
+    return select(ranked.c.id, ranked.c.engine).order_by(
+        ranked.c.turn,
+        ranked.c.priority.desc(),
+        ranked.c.created_at,
+        ranked.c.variation_index,
+        ranked.c.id,
     )
 
 

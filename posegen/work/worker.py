@@ -1,10 +1,11 @@
-"""The worker: `concurrency` slots claim jobs of every kind and run them through the pipeline.
+"""The worker: `concurrency` slots run jobs of every kind through the pipeline; one claimer feeds them.
 
-Each slot loops: claim one job (its own short transaction; poses before background changes), run
-it (`work/pipeline.py`), or wait for work when there is none (`_wait_for_work`). Chores beside the
-slots: a heartbeat and the reconciler.
+The claimer claims as many jobs as slots are idle, in one short transaction (poses before
+background changes, each kind in one statement), and hands them to the idle slots; when there was
+less work than idle slots it waits for work (`_wait_for_work`). Each slot loops: take a job, run it
+(`work/pipeline.py`), take the next. Chores beside them: a heartbeat and the reconciler.
 
-Shutdown (`stop` set, e.g. on SIGTERM): no slot claims again; running jobs get
+Shutdown (`stop` set, e.g. on SIGTERM): the claimer claims no more; running jobs get
 `work.shutdown_grace_seconds` to finish; then their renders are cancelled, the files they wrote
 deleted, and their leases released (`release.release`), so another worker takes them at once with
 the attempt not counted.
@@ -18,7 +19,7 @@ import hashlib
 import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +31,7 @@ from posegen.kit.ids import new_id
 from posegen.kit.time import utcnow
 from posegen.storage.base import Storage
 from posegen.work import repository
-from posegen.work.jobs import Job, JobKind, Services
+from posegen.work.jobs import Job, Services
 from posegen.work.kinds import KINDS
 from posegen.work.pipeline import Pipeline
 from posegen.work.reconciler import reconcile
@@ -40,6 +41,8 @@ from posegen.work.wakeup import LocalWakeup, Wakeup
 log = structlog.get_logger(__name__)
 
 HEARTBEAT_SECONDS = 5.0
+
+T = TypeVar("T")
 
 
 class Worker:
@@ -64,6 +67,7 @@ class Worker:
         # Hints that work became claimable (this process's and, by its carrier, other processes').
         self.wakeup = wakeup if wakeup is not None else LocalWakeup()
         self.busy = 0
+        self.idle = 0  # slots waiting for a job from the claimer
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -72,7 +76,11 @@ class Worker:
         the rest are handed back to the queue (`drain`)."""
         work = self.settings.work
         log.info("worker_started", worker_id=self.id, concurrency=work.concurrency)
-        slots = [asyncio.create_task(self._slot(stop)) for _ in range(work.concurrency)]
+        handed: asyncio.Queue[Job[Any]] = asyncio.Queue()
+        wanted = asyncio.Event()
+        slots = [asyncio.create_task(self._slot(stop, handed, wanted)) for _ in range(work.concurrency)]
+        # The claimer counts as a slot for the drain: a claim in flight commits before the release.
+        slots.append(asyncio.create_task(self._claimer(stop, handed, wanted)))
         chores = [
             asyncio.create_task(self._every(stop, HEARTBEAT_SECONDS, self._heartbeat)),
             asyncio.create_task(self._every(stop, work.reconcile_interval_seconds, self._reconcile)),
@@ -140,16 +148,19 @@ class Worker:
     def available_engines(self) -> list[str]:
         return [name for name, engine in self.engines.items() if engine.available()]
 
-    async def _slot(self, stop: asyncio.Event) -> None:
+    async def _slot(
+        self, stop: asyncio.Event, handed: asyncio.Queue[Job[Any]], wanted: asyncio.Event
+    ) -> None:
+        """Run the jobs the claimer hands over until `stop`."""
         while not stop.is_set():
+            self.idle += 1
+            wanted.set()
             try:
-                job = await self.claim()
-            except Exception:
-                log.exception("claim_failed", worker_id=self.id)
-                job = None
+                job = await _until_stopped(handed.get(), stop)
+            finally:
+                self.idle -= 1
             if job is None:
-                await self._wait_for_work(stop)
-                continue
+                return
             self.busy += 1
             try:
                 await self.pipeline.run(job)
@@ -158,21 +169,66 @@ class Worker:
             finally:
                 self.busy -= 1
 
+    async def _claimer(
+        self, stop: asyncio.Event, handed: asyncio.Queue[Job[Any]], wanted: asyncio.Event
+    ) -> None:
+        """Claim as many jobs as slots wait for, in one transaction, and hand them over; wait for
+        work when there was less than that. Jobs handed over but not yet taken count as taken, so
+        no job waits in the queue with its lease running."""
+        while not stop.is_set():
+            free = self.idle - handed.qsize()
+            if free <= 0:
+                wanted.clear()
+                await _until_stopped(wanted.wait(), stop)
+                continue
+            try:
+                jobs = await self.claim_many(free)
+            except Exception:
+                log.exception("claim_failed", worker_id=self.id)
+                jobs = []
+            for job in jobs:
+                handed.put_nowait(job)
+            if len(jobs) < free:
+                await self._wait_for_work(stop)
+
     async def _wait_for_work(self, stop: asyncio.Event) -> None:
-        """The one idle wait of a slot: until a hint that work became claimable (`work.wakeup`, from
-        this process or another), `stop`, or the poll interval (the safety net for a lost hint)."""
+        """The one idle wait of the claimer: until a hint that work became claimable (`work.wakeup`,
+        from this process or another), `stop`, or the poll interval (the safety net for a lost hint)."""
         await self.wakeup.wait(self.settings.work.poll_interval_seconds, stop)
 
     async def claim(self) -> Job[Any] | None:
-        """Claim the next job of the first kind that has one, each claim in a short unit of work of
-        its own (re-run on a transient error)."""
+        """Claim the next job of the first kind that has one (`claim_many` of one)."""
+        jobs = await self.claim_many(1)
+        return jobs[0] if jobs else None
+
+    async def claim_many(self, wanted: int) -> list[Job[Any]]:
+        """Claim up to `wanted` jobs in one short unit of work (re-run on a transient error): of
+        the first kind as many as it has, then of the next kind the rest."""
         engines, lease = self.available_engines(), self.settings.work.lease_seconds
-        for kind in KINDS:
 
-            async def unit(session: AsyncSession, kind: JobKind[Any] = kind) -> Job[Any] | None:
-                return await kind.claim(session, self.id, engines, utcnow(), lease)
+        async def unit(session: AsyncSession) -> list[Job[Any]]:
+            now = utcnow()
+            jobs: list[Job[Any]] = []
+            for kind in KINDS:
+                if len(jobs) >= wanted:
+                    break
+                jobs += await kind.claim_many(session, self.id, engines, now, lease, wanted - len(jobs))
+            return jobs
 
-            job: Job[Any] | None = await self.db.run(unit)
-            if job is not None:
-                return job
-        return None
+        return await self.db.run(unit)
+
+
+async def _until_stopped(awaitable: Awaitable[T], stop: asyncio.Event) -> T | None:
+    """`awaitable`'s result, or None once `stop` is set first (the awaitable is then cancelled)."""
+    task = asyncio.ensure_future(awaitable)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return None

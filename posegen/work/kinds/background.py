@@ -41,14 +41,25 @@ class BackgroundKind:
         now: datetime,
         lease_seconds: float,
     ) -> Job[BackgroundChange] | None:
+        jobs = await self.claim_many(session, worker_id, engines, now, lease_seconds, 1)
+        return jobs[0] if jobs else None
+
+    async def claim_many(
+        self,
+        session: AsyncSession,
+        worker_id: str,
+        engines: Sequence[str],
+        now: datetime,
+        lease_seconds: float,
+        limit: int,
+    ) -> list[Job[BackgroundChange]]:
         if not engines:
-            return None
+            return []
         candidates = repository.change_candidates(engines, now)
-        claimed = await repository.claim(session, BackgroundChange, candidates, worker_id, now, lease_seconds)
-        if claimed is None:
-            return None
-        change, engine = claimed
-        return Job(self, change, engine, change.pose_id)
+        claimed = await repository.claim(
+            session, BackgroundChange, candidates, worker_id, now, lease_seconds, limit
+        )
+        return [Job(self, change, engine, change.pose_id) for change, engine in claimed]
 
     async def prepare(self, services: Services, job: Job[BackgroundChange]) -> Prepared:
         change = job.row

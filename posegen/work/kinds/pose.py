@@ -7,11 +7,12 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.db import after_commit
 from posegen.generation import outcomes
-from posegen.generation.models import GeneratedPose, Generation, PoseStatus
+from posegen.generation.models import GeneratedPose, Generation, GenerationStatus, PoseStatus
 from posegen.observability.prometheus import PROCESS as METRICS
 from posegen.projects.models import Project, Upload
 from posegen.work import repository
@@ -23,13 +24,33 @@ from posegen.work.postprocess import Processed
 CANCELED_MESSAGE = "canceled by the user"
 
 
-async def claim_pose(
-    session: AsyncSession, worker_id: str, engines: Sequence[str], now: datetime, lease_seconds: float
-) -> GeneratedPose | None:
-    """Lease the next pose to `worker_id` (`repository.pose_candidates` says which) and move its
-    generation to processing if this is its first claim."""
+async def claim_poses(
+    session: AsyncSession,
+    worker_id: str,
+    engines: Sequence[str],
+    now: datetime,
+    lease_seconds: float,
+    limit: int = 1,
+) -> list[GeneratedPose]:
+    """Lease up to `limit` poses to `worker_id` (`claim_with_inputs`)."""
+    poses, _inputs = await claim_with_inputs(session, worker_id, engines, now, lease_seconds, limit)
+    return poses
+
+
+async def claim_with_inputs(
+    session: AsyncSession,
+    worker_id: str,
+    engines: Sequence[str],
+    now: datetime,
+    lease_seconds: float,
+    limit: int,
+) -> tuple[list[GeneratedPose], dict[str, Inputs]]:
+    """Lease up to `limit` poses to `worker_id` in one statement (`repository.pose_candidates` says
+    which, fairly between users), read their inputs (by generation id) and move the generations
+    still queued to processing, all in the caller's transaction. The inputs are read first, so a
+    generation already processing costs no statement to start."""
     if not engines:
-        return None
+        return [], {}
     claimed = await repository.claim(
         session,
         GeneratedPose,
@@ -37,13 +58,31 @@ async def claim_pose(
         worker_id,
         now,
         lease_seconds,
+        limit,
         started_at=now,
     )
-    if claimed is None:
-        return None
-    pose = claimed[0]
-    await outcomes.mark_started(session, pose.generation_id, pose.user_id)
-    return pose
+    poses = [pose for pose, _engine in claimed]
+    if not poses:
+        return [], {}
+    inputs = await _inputs_of(session, {pose.generation_id for pose in poses})
+    queued = GenerationStatus.QUEUED.value
+    starting = {
+        pose.generation_id: pose.user_id
+        for pose in poses
+        if pose.generation_id in inputs and inputs[pose.generation_id][0].status == queued
+    }
+    # Guarded by the queued status again in the UPDATE; the generations in hand keep their read
+    # status, which preparing a render does not use.
+    await outcomes.mark_all_started(session, starting)
+    return poses, inputs
+
+
+async def claim_pose(
+    session: AsyncSession, worker_id: str, engines: Sequence[str], now: datetime, lease_seconds: float
+) -> GeneratedPose | None:
+    """Lease the next pose to `worker_id` (`claim_poses` of one)."""
+    poses = await claim_poses(session, worker_id, engines, now, lease_seconds)
+    return poses[0] if poses else None
 
 
 class PoseKind:
@@ -59,22 +98,33 @@ class PoseKind:
         now: datetime,
         lease_seconds: float,
     ) -> Job[GeneratedPose] | None:
+        jobs = await self.claim_many(session, worker_id, engines, now, lease_seconds, 1)
+        return jobs[0] if jobs else None
+
+    async def claim_many(
+        self,
+        session: AsyncSession,
+        worker_id: str,
+        engines: Sequence[str],
+        now: datetime,
+        lease_seconds: float,
+        limit: int,
+    ) -> list[Job[GeneratedPose]]:
         started = time.perf_counter()
-        pose = await claim_pose(session, worker_id, engines, now, lease_seconds)
+        poses, inputs = await claim_with_inputs(session, worker_id, engines, now, lease_seconds, limit)
         elapsed = time.perf_counter() - started
-        after_commit(session, lambda: METRICS.claims.labels("claimed" if pose else "empty").observe(elapsed))
-        if pose is None:
-            return None
-        if pose.attempts == 1:
-            waited = max(0.0, (now - pose.created_at).total_seconds())
-            after_commit(session, lambda: METRICS.queue_wait.observe(waited))
-        return Job(self, pose, pose.engine, pose.id)
+        after_commit(session, lambda: METRICS.claims.labels("claimed" if poses else "empty").observe(elapsed))
+        waits = [max(0.0, (now - pose.created_at).total_seconds()) for pose in poses if pose.attempts == 1]
+        if waits:
+            after_commit(session, lambda: _observe_waits(waits))
+        return [Job(self, pose, pose.engine, pose.id, inputs.get(pose.generation_id)) for pose in poses]
 
     async def prepare(self, services: Services, job: Job[GeneratedPose]) -> Prepared:
         pose = job.row
-        generation, project, upload = await services.db.run(
-            lambda session: _inputs(session, pose.generation_id), write=False
-        )
+        inputs: Inputs | None = job.inputs
+        if inputs is None:
+            inputs = await services.db.run(lambda session: _inputs(session, pose.generation_id), write=False)
+        generation, project, upload = inputs
         background = await background_spec(
             services.storage,
             services.settings,
@@ -144,9 +194,44 @@ class PoseKind:
         )
 
 
-async def _inputs(
-    session: AsyncSession, generation_id: str
-) -> tuple[Generation, Project | None, Upload | None]:
+def _observe_waits(waits: list[float]) -> None:
+    for waited in waits:
+        METRICS.queue_wait.observe(waited)
+
+
+Inputs = tuple[Generation, Project | None, Upload | None]
+
+
+async def _inputs_of(session: AsyncSession, generation_ids: set[str]) -> dict[str, Inputs]:
+    """The inputs of the claimed poses' generations, read in the claim's transaction: one
+    statement per table for the whole batch. A generation deleted meanwhile is left out (its
+    job reads again in `prepare`, which drops it)."""
+    generations = list(await session.scalars(select(Generation).where(Generation.id.in_(generation_ids))))
+    project_ids = {generation.project_id for generation in generations}
+    upload_ids = {generation.background_upload_id for generation in generations} - {None}
+    projects = {
+        project.id: project
+        for project in await session.scalars(select(Project).where(Project.id.in_(project_ids)))
+    }
+    uploads = (
+        {
+            upload.id: upload
+            for upload in await session.scalars(select(Upload).where(Upload.id.in_(upload_ids)))
+        }
+        if upload_ids
+        else {}
+    )
+    return {
+        generation.id: (
+            generation,
+            projects.get(generation.project_id),
+            uploads.get(generation.background_upload_id) if generation.background_upload_id else None,
+        )
+        for generation in generations
+    }
+
+
+async def _inputs(session: AsyncSession, generation_id: str) -> Inputs:
     generation = await session.get(Generation, generation_id)
     if generation is None:
         raise LeaseLost  # the generation was deleted under the pose

@@ -91,7 +91,8 @@ class Metrics:
         )
         self.claims = Histogram(
             "posegen_claim_duration_seconds",
-            "Duration of one claim transaction; result claimed or empty.",
+            "Duration of the claim transaction that took each pose (one per pose claimed, result claimed), "
+            "or of a claim that found none (result empty).",
             ("result",),
             registry=r,
         )

@@ -85,6 +85,15 @@ async def claim_pose(
     return poses[0] if poses else None
 
 
+def _observe_claim(claimed: int, elapsed: float) -> None:
+    """One observation per pose claimed (a batch's duration counts for each of its poses, so the
+    count is poses claimed however they were batched), or one `empty` for a claim that found none."""
+    if not claimed:
+        METRICS.claims.labels("empty").observe(elapsed)
+    for _ in range(claimed):
+        METRICS.claims.labels("claimed").observe(elapsed)
+
+
 class PoseKind:
     name = "pose"
     model = GeneratedPose
@@ -113,7 +122,7 @@ class PoseKind:
         started = time.perf_counter()
         poses, inputs = await claim_with_inputs(session, worker_id, engines, now, lease_seconds, limit)
         elapsed = time.perf_counter() - started
-        after_commit(session, lambda: METRICS.claims.labels("claimed" if poses else "empty").observe(elapsed))
+        after_commit(session, lambda: _observe_claim(len(poses), elapsed))
         waits = [max(0.0, (now - pose.created_at).total_seconds()) for pose in poses if pose.attempts == 1]
         if waits:
             after_commit(session, lambda: _observe_waits(waits))

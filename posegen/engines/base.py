@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from PIL import Image
 
+from posegen.imaging.control_map import render_control_map
 from posegen.kit.openpose import Point
 
 Quality = Literal["draft", "standard", "pro"]
@@ -109,6 +110,54 @@ class RenderResult:
     mask: Image.Image | None = None  # "L", 255 = figure, when the engine can tell
 
 
+def control_image(request: RenderRequest) -> Image.Image:
+    """The request's pose as the OpenPose control map a pose-conditioned model takes (RGB, black
+    background, the annotator's colours), at the request's size."""
+    return render_control_map(request.points, request.width, request.height)
+
+
+@dataclass(frozen=True)
+class RemoteJob:
+    """Work a remote engine holds for one pose: the server it went to and the id it knows it by.
+    Committed on the pose before the work is submitted, so a worker that claims the pose after a
+    crash re-attaches to it instead of paying for it twice."""
+
+    server: str
+    job_id: str
+
+
+class RenderContext(Protocol):
+    """What the pipeline offers one render besides its request."""
+
+    @property
+    def remote(self) -> RemoteJob | None:
+        """What an earlier attempt of this pose submitted (then `remember`ed), if anything."""
+
+    async def remember(self, job: RemoteJob) -> None:
+        """Commit `job` on the pose before submitting it; raises when the lease was lost (the
+        render must then stop without submitting)."""
+
+    def progress(self, step: int, steps: int) -> None:
+        """`step` of `steps` are done (the pipeline throttles what it sends on). Never blocks."""
+
+
+@dataclass
+class DetachedContext:
+    """The context of a render outside the work queue (benchmarks, `posegen models`, engine tests):
+    nothing was submitted before; what is remembered and reported is kept here."""
+
+    remote: RemoteJob | None = None
+    remembered: list[RemoteJob] = field(default_factory=list)
+    steps: list[tuple[int, int]] = field(default_factory=list)
+
+    async def remember(self, job: RemoteJob) -> None:
+        self.remembered.append(job)
+        self.remote = job
+
+    def progress(self, step: int, steps: int) -> None:
+        self.steps.append((step, steps))
+
+
 class Engine(Protocol):
     name: str
     description: str
@@ -123,8 +172,25 @@ class Engine(Protocol):
     def available(self) -> bool:
         """Whether the engine can take work now (configured, breaker closed)."""
 
-    async def render(self, request: RenderRequest) -> RenderResult:
-        """Render one pose; raise `EngineError` on failure."""
+    async def render(self, request: RenderRequest, context: RenderContext) -> RenderResult:
+        """Render one pose; raise `EngineError` on failure. Cancelling the awaiting task stops the
+        render (a remote engine interrupts its remote work; a local one stops between steps)."""
 
     async def aclose(self) -> None:
         """Release connections and pools."""
+
+
+@runtime_checkable
+class BatchingEngine(Engine, Protocol):
+    """An engine that renders several compatible poses in one pass (one forward pass on a GPU)."""
+
+    batch_size: int  # the most requests one `render_batch` takes
+
+    def batch_key(self, request: RenderRequest) -> Hashable:
+        """Requests with equal keys may share a batch (same model, size, steps)."""
+
+    async def render_batch(
+        self, requests: Sequence[RenderRequest], contexts: Sequence[RenderContext]
+    ) -> list[RenderResult | EngineError]:
+        """Render `requests` together; one outcome per request, in order, so each pose settles on
+        its own. Raising fails the whole batch with that error."""

@@ -16,6 +16,7 @@ from posegen.engines.base import (
     DEFAULT_RETRY_DELAYS,
     BackgroundSpec,
     Quality,
+    RenderContext,
     RenderRequest,
     RenderResult,
     RetrySchedule,
@@ -79,7 +80,7 @@ class MannequinEngine:
     def available(self) -> bool:
         return True
 
-    async def render(self, request: RenderRequest) -> RenderResult:
+    async def render(self, request: RenderRequest, context: RenderContext) -> RenderResult:
         # Pillow work off the event loop.
         return await run_in_threadpool(render_sync, request)
 

@@ -9,7 +9,14 @@ import asyncio
 
 from PIL import Image
 
-from posegen.engines.base import DEFAULT_RETRY_DELAYS, Quality, RenderRequest, RenderResult, RetrySchedule
+from posegen.engines.base import (
+    DEFAULT_RETRY_DELAYS,
+    Quality,
+    RenderContext,
+    RenderRequest,
+    RenderResult,
+    RetrySchedule,
+)
 
 
 class SleepEngine:
@@ -27,7 +34,7 @@ class SleepEngine:
     def available(self) -> bool:
         return True
 
-    async def render(self, request: RenderRequest) -> RenderResult:
+    async def render(self, request: RenderRequest, context: RenderContext) -> RenderResult:
         await asyncio.sleep(self.latency)
         shade = request.seed % 200 + 30
         return RenderResult(image=Image.new("RGB", (request.width, request.height), (shade, shade, shade)))

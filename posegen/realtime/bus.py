@@ -154,7 +154,7 @@ class RedisBus:
                 cursor = await self._fallback_until_redis(cursor)
             finally:
                 with contextlib.suppress(RedisError, OSError):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+                    await pubsub.aclose()
                     await client.aclose()
 
     async def _catch_up(self, since: datetime) -> datetime:

@@ -23,7 +23,14 @@ import structlog
 from starlette.concurrency import run_in_threadpool
 
 from posegen.db import Database
-from posegen.engines.base import DEFAULT_RETRY_DELAYS, Engine, EngineError, ErrorCode, RenderResult
+from posegen.engines.base import (
+    DEFAULT_RETRY_DELAYS,
+    DetachedContext,
+    Engine,
+    EngineError,
+    ErrorCode,
+    RenderResult,
+)
 from posegen.kit.time import utcnow
 from posegen.observability.prometheus import PROCESS as METRICS
 from posegen.work import files, repository
@@ -123,7 +130,7 @@ class Pipeline:
         """The engine's render, abandoned as soon as the watch reports the lease lost or the
         generation cancelled, so a cancel stops a running job within a checkpoint, not a render."""
         started = time.perf_counter()
-        render = asyncio.create_task(self.engines[job.engine].render(prepared.request))
+        render = asyncio.create_task(self.engines[job.engine].render(prepared.request, DetachedContext()))
         try:
             await asyncio.wait({render, watch}, return_when=asyncio.FIRST_COMPLETED)
         except BaseException:

@@ -222,7 +222,7 @@ class RedisWakeup(LocalWakeup):
                 self._listening.failed(error)
             finally:
                 with contextlib.suppress(RedisError, OSError):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+                    await pubsub.aclose()
                     await client.aclose()
             await asyncio.sleep(delay)
             delay = next_delay(delay)

@@ -14,7 +14,7 @@ import httpx2
 import pytest
 
 from posegen.config import EngineSettings
-from posegen.engines.base import Engine, EngineError, ErrorCode, Quality, RenderRequest
+from posegen.engines.base import DetachedContext, Engine, EngineError, ErrorCode, Quality, RenderRequest
 from posegen.engines.breaker import CircuitBreaker
 from posegen.engines.flux import (
     DEFAULT_RETRY_DELAYS,
@@ -76,7 +76,7 @@ def make_request(
 
 async def render_error(engine: FluxEngine, request: RenderRequest | None = None) -> EngineError:
     with pytest.raises(EngineError) as caught:
-        await engine.render(request or make_request())
+        await engine.render(request or make_request(), DetachedContext())
     return caught.value
 
 
@@ -103,7 +103,7 @@ def test_engine_satisfies_the_protocol() -> None:
 async def test_render_sends_the_hf_request_and_decodes_the_image(
     engine: FluxEngine, server: FakeFluxServer, quality: Quality, model: str, steps: int, guidance: float
 ) -> None:
-    result = await engine.render(make_request(quality, width=96, height=128, seed=1234))
+    result = await engine.render(make_request(quality, width=96, height=128, seed=1234), DetachedContext())
 
     assert result.image.size == (96, 128)
     assert result.image.mode == "RGB"
@@ -135,7 +135,7 @@ def test_quality_table_matches_the_prices() -> None:
 
 
 async def test_full_size_image_is_the_fake_servers_picture(engine: FluxEngine) -> None:
-    result = await engine.render(make_request("draft", width=512, height=512, seed=3))
+    result = await engine.render(make_request("draft", width=512, height=512, seed=3), DetachedContext())
     expected = fake_image(512, 512, 3, "a person")
     assert result.image.tobytes() == expected.tobytes()  # PNG is lossless
 
@@ -144,19 +144,19 @@ async def test_other_provider_size_is_fitted_to_the_request(
     engine: FluxEngine, server: FakeFluxServer
 ) -> None:
     server.script([Reply.ok(image_size=(300, 100))])
-    result = await engine.render(make_request(width=64, height=48))
+    result = await engine.render(make_request(width=64, height=48), DetachedContext())
     assert result.image.size == (64, 48)
 
 
 async def test_jpeg_answer_is_accepted(engine: FluxEngine, server: FakeFluxServer) -> None:
     server.script([Reply(200, image_format="JPEG")])
-    assert (await engine.render(make_request())).image.size == (64, 48)
+    assert (await engine.render(make_request(), DetachedContext())).image.size == (64, 48)
 
 
 async def test_slow_answer_within_the_timeout_succeeds(engine: FluxEngine, server: FakeFluxServer) -> None:
     server.script([Reply.slow(0.3)])
     started = time.monotonic()
-    result = await engine.render(make_request())
+    result = await engine.render(make_request(), DetachedContext())
     assert time.monotonic() - started >= 0.3
     assert result.image.size == (64, 48)
 
@@ -165,7 +165,7 @@ async def test_concurrent_renders_with_a_failing_marker(engine: FluxEngine, serv
     server.on_prompt("FAIL-ME", Reply.bad_request("no"))
     prompts = ["pose one", "pose two FAIL-ME", "pose three", "pose four"]
     results = await asyncio.gather(
-        *(engine.render(make_request(prompt=p)) for p in prompts), return_exceptions=True
+        *(engine.render(make_request(prompt=p), DetachedContext()) for p in prompts), return_exceptions=True
     )
     assert [isinstance(r, EngineError) for r in results] == [False, True, False, False]
     assert len(server.requests) == 4
@@ -176,7 +176,7 @@ async def test_logs_name_model_and_status_but_not_token_or_prompt(
 ) -> None:
     secret_prompt = "very private prompt text"
     with caplog.at_level("INFO"):
-        await engine.render(make_request(prompt=secret_prompt))
+        await engine.render(make_request(prompt=secret_prompt), DetachedContext())
     assert "flux_render" in caplog.text and "FLUX.1-schnell" in caplog.text
     assert TOKEN not in caplog.text
     assert secret_prompt not in caplog.text
@@ -347,7 +347,7 @@ async def test_breaker_opens_after_failures_and_recovers_through_one_trial(serve
         clock.now = 30
         assert engine.available()
         assert engine.available()  # asking did not use up the half-open trial
-        result = await engine.render(make_request())
+        result = await engine.render(make_request(), DetachedContext())
         assert result.image.size == (64, 48)
         assert engine.breaker.state == "closed"
     finally:
@@ -373,7 +373,7 @@ async def test_from_settings(server: FakeFluxServer) -> None:
     try:
         assert engine.available()
         assert engine.breaker.failures == 2
-        assert (await engine.render(make_request())).image.size == (64, 48)
+        assert (await engine.render(make_request(), DetachedContext())).image.size == (64, 48)
     finally:
         await engine.aclose()
 
@@ -381,7 +381,7 @@ async def test_from_settings(server: FakeFluxServer) -> None:
 async def test_given_client_is_left_open(server: FakeFluxServer) -> None:
     async with httpx2.AsyncClient() as client:
         engine = FluxEngine(server.url, TOKEN, 5.0, CircuitBreaker(3, 60), client=client)
-        await engine.render(make_request())
+        await engine.render(make_request(), DetachedContext())
         await engine.aclose()
         assert not client.is_closed
 
@@ -483,6 +483,6 @@ async def test_fake_server_script_then_default(engine: FluxEngine, server: FakeF
     server.set_default(Reply.rate_limited(retry_after=1))
     assert server.pending == 2
     await render_error(engine)
-    await engine.render(make_request())
+    await engine.render(make_request(), DetachedContext())
     assert server.pending == 0
     assert (await render_error(engine)).code is ErrorCode.PROVIDER_RATE_LIMITED

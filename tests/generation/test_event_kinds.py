@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from posegen.config import Settings
 from posegen.db import Database
-from posegen.engines.base import EngineError, ErrorCode, RenderRequest, RenderResult
+from posegen.engines.base import EngineError, ErrorCode, RenderContext, RenderRequest, RenderResult
 from posegen.engines.mannequin import MannequinEngine
 from posegen.generation import events
 from posegen.generation.event_docs import COMMAND, DOC, render
@@ -163,14 +163,16 @@ class Renders:
         self.calls = itertools.count()
         self.real = MannequinEngine.render
 
-    def method(self) -> Callable[[MannequinEngine, RenderRequest], Awaitable[RenderResult]]:
+    def method(self) -> Callable[[MannequinEngine, RenderRequest, RenderContext], Awaitable[RenderResult]]:
         """A function to put in place of `MannequinEngine.render` (a plain function, so it binds)."""
 
-        async def render(engine: MannequinEngine, request: RenderRequest) -> RenderResult:
+        async def render(
+            engine: MannequinEngine, request: RenderRequest, context: RenderContext
+        ) -> RenderResult:
             number = next(self.calls)
             if self.mode == "fail" or (self.mode == "alternate" and number % 2):
                 raise EngineError(ErrorCode.CONTENT_REJECTED, "refused by the test", retryable=False)
-            return await self.real(engine, request)
+            return await self.real(engine, request, context)
 
         return render
 

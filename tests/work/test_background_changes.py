@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from posegen.config import Settings
 from posegen.db import Database
 from posegen.doctor import examine
-from posegen.engines.base import EngineError, ErrorCode, RenderRequest, RenderResult
+from posegen.engines.base import EngineError, ErrorCode, RenderContext, RenderRequest, RenderResult
 from posegen.engines.mannequin import MannequinEngine
 from posegen.generation.models import BackgroundChange, GeneratedPose, GenerationEvent
 from posegen.kit.time import utcnow
@@ -46,12 +46,12 @@ class ScriptedEngine(MannequinEngine):
         self.after_render: Callable[[], Awaitable[None]] | None = None
         self.calls = 0
 
-    async def render(self, request: RenderRequest) -> RenderResult:
+    async def render(self, request: RenderRequest, context: RenderContext) -> RenderResult:
         self.calls += 1
         error = self.errors.pop(0) if self.errors else None
         if error is not None:
             raise error
-        result = await super().render(request)
+        result = await super().render(request, context)
         if self.after_render is not None:
             await self.after_render()
         return result

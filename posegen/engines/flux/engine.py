@@ -28,6 +28,7 @@ from posegen.engines.base import (
     EngineError,
     ErrorCode,
     Quality,
+    RenderContext,
     RenderRequest,
     RenderResult,
     RetrySchedule,
@@ -190,7 +191,7 @@ class FluxEngine:
         """Configured with a token and the breaker would let a call through (does not take the trial)."""
         return self._token is not None and self.breaker.would_allow()
 
-    async def render(self, request: RenderRequest) -> RenderResult:
+    async def render(self, request: RenderRequest, context: RenderContext) -> RenderResult:
         """POST one text-to-image request and return the decoded image; raise `EngineError`."""
         if self._token is None:
             raise EngineError(ErrorCode.PROVIDER_AUTH, "no FLUX token configured", retryable=False)

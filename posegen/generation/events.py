@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from posegen.db import EVENT_SINK, after_commit
 from posegen.generation.event_kinds import EventData
 from posegen.generation.models import Generation, GenerationEvent
-from posegen.kit.time import isoformat_z
+from posegen.kit.time import isoformat_z, utcnow
 
 
 def checked(event: EventData) -> tuple[str, dict[str, Any]]:
@@ -70,6 +70,26 @@ async def append_many(
         .returning(Generation.last_seq)
     )
     first = int(result.scalar_one()) - len(items) + 1
+    await _insert(session, generation_id, user_id, written, first)
+
+
+async def insert_reserved(
+    session: AsyncSession, generation_id: str, user_id: str, items: Sequence[EventData], first_seq: int
+) -> None:
+    """Add events whose sequence numbers the caller already reserved (`first_seq` onwards), in the
+    UPDATE of the generation row it made anyway — a pose's completion counts it and reserves its
+    events in one statement."""
+    if items:
+        await _insert(session, generation_id, user_id, [checked(item) for item in items], first_seq)
+
+
+async def _insert(
+    session: AsyncSession,
+    generation_id: str,
+    user_id: str,
+    written: Sequence[tuple[str, dict[str, Any]]],
+    first: int,
+) -> None:
     rows = [
         GenerationEvent(
             generation_id=generation_id, user_id=user_id, seq=first + index, kind=kind, data=payload
@@ -82,6 +102,21 @@ async def append_many(
     if sink is not None:
         messages = [as_message(row) for row in rows]
         after_commit(session, lambda: [sink(message) for message in messages])
+
+
+def live_message(generation_id: str, user_id: str, event: EventData) -> dict[str, Any]:
+    """A live-only event (`stored = False`, e.g. `pose.progress`) as the bus carries it: no `seq`,
+    so connections pass it on at once and never ask the database for it."""
+    if event.stored:
+        raise ValueError(f"{event.kind} is stored; write it with append()")
+    return {
+        "generationId": generation_id,
+        "userId": user_id,
+        "seq": None,
+        "kind": event.kind,
+        "data": event.data(),
+        "timestamp": isoformat_z(utcnow()),
+    }
 
 
 def as_message(event: GenerationEvent) -> dict[str, Any]:

@@ -29,6 +29,13 @@ class EngineSettings(BaseModel):
 
 class WorkSettings(BaseModel):
     concurrency: int = Field(4, ge=1, le=256, description="Poses one worker process renders at once.")
+    batch_size: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Compatible poses an engine that renders batches (`diffusers`) takes in one pass, "
+        "claimed together by one slot.",
+    )
     lease_seconds: float = Field(
         30.0, gt=0, le=3600, description="How long a claim holds a pose before it expires."
     )

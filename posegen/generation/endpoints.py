@@ -136,7 +136,9 @@ async def get_generation(
     )
     return GenerationResult(
         generation=detail,
-        progress=progress(generation, position, await generations.seconds_per_pose(session)),
+        progress=progress(
+            generation, position, await generations.seconds_per_pose(session, generation.engine)
+        ),
     )
 
 

@@ -155,6 +155,10 @@ class GeneratedPose(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     available_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    # Where a remote engine holds this row's work (engines.base.RemoteJob), committed before the
+    # work is submitted: the next claim after a crash re-attaches instead of submitting again.
+    remote_server: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    remote_job_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     cost: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     refunded: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     # Raised by each retry of a failed pose: a retried pose is charged again, so its
@@ -229,6 +233,10 @@ class BackgroundChange(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     available_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    # Where a remote engine holds this row's work (engines.base.RemoteJob), committed before the
+    # work is submitted: the next claim after a crash re-attaches instead of submitting again.
+    remote_server: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    remote_job_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     error_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
     error_message: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = created_at_column()

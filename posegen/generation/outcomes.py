@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.credits.ledger import Refund
@@ -16,6 +16,7 @@ from posegen.credits.service import Payment, pay_back, pay_back_many
 from posegen.db import after_commit
 from posegen.engines.base import ErrorCode
 from posegen.generation import events
+from posegen.generation.counting import count_completion
 from posegen.generation.event_kinds import (
     EventData,
     GenerationCanceled,
@@ -99,7 +100,11 @@ async def mark_all_started(session: AsyncSession, owners: Mapping[str, str]) -> 
 
 
 async def complete(
-    session: AsyncSession, pose: GeneratedPose, worker_id: str, fields: dict[str, Any]
+    session: AsyncSession,
+    pose: GeneratedPose,
+    worker_id: str,
+    fields: dict[str, Any],
+    seconds_per_pose: float = 0.0,
 ) -> Applied | None:
     """Record a finished render. None when the lease was lost (the caller raises, so the unit of
     work rolls back, and drops its files); a cancelled generation's pose is cancelled instead
@@ -107,8 +112,9 @@ async def complete(
 
     Three statements on the way every pose takes: one UPDATE of the generation row locks it (LOCK
     ORDER: before the pose), counts the pose and reserves the sequence numbers of its events; the
-    lease-guarded UPDATE of the pose; one INSERT of the events. The last pose also finalises."""
-    counted = await _count_completion(session, pose.generation_id)
+    lease-guarded UPDATE of the pose; one INSERT of the events. The last pose also finalises.
+    `seconds_per_pose`: the measured pace the progress event's time remaining is estimated from."""
+    counted = await count_completion(session, pose.generation_id)
     if counted is None:  # cancelled, or deleted: decided under the generation's lock
         generation = await lock_generation(session, pose.generation_id)
         if generation is None:
@@ -138,60 +144,10 @@ async def complete(
     completed = PoseCompleted(
         pose_id=pose.id, variation_key=pose.variation_key, thumbnail_key=fields.get("thumbnail_key")
     )
-    progress = counted.progress()
+    progress = counted.progress(seconds_per_pose)
     items: list[EventData] = [completed] if progress is None else [completed, progress]
     await events.insert_reserved(session, pose.generation_id, pose.user_id, items, counted.first_seq)
     return Applied(None if progress is not None else await finalize(session, pose.generation_id))
-
-
-@dataclass(frozen=True)
-class _Counted:
-    """A generation's counters after a completion was counted, and the first sequence number its
-    events got (the completion's, then the progress event's unless this pose was the last)."""
-
-    completed: int
-    failed: int
-    canceled: int
-    total: int
-    first_seq: int
-
-    def progress(self) -> GenerationProgress | None:
-        done = self.completed + self.failed + self.canceled
-        if done >= self.total:
-            return None
-        return GenerationProgress(
-            completed=self.completed,
-            failed=self.failed,
-            total=self.total,
-            percentage=round(100 * done / self.total, 2),
-            estimated_time_remaining=None,
-        )
-
-
-async def _count_completion(session: AsyncSession, generation_id: str) -> _Counted | None:
-    """Count one completed pose and reserve its events' sequence numbers (two, or one for the last
-    pose, whose final event `finalize` adds) in one UPDATE that also locks the row; None when the
-    generation is gone or its cancel was requested."""
-    done = Generation.poses_completed + 1 + Generation.poses_failed + Generation.poses_canceled
-    reserved = 1 + case((done < Generation.total_expected, 1), else_=0)
-    result = await session.execute(
-        update(Generation)
-        .where(Generation.id == generation_id, Generation.cancel_requested.is_(False))
-        .values(poses_completed=Generation.poses_completed + 1, last_seq=Generation.last_seq + reserved)
-        .returning(
-            Generation.poses_completed,
-            Generation.poses_failed,
-            Generation.poses_canceled,
-            Generation.total_expected,
-            Generation.last_seq,
-        )
-    )
-    row = result.first()
-    if row is None:
-        return None
-    completed, failed, canceled, total, last_seq = row
-    reserved_now = 1 if completed + failed + canceled >= total else 2
-    return _Counted(completed, failed, canceled, total, last_seq - reserved_now + 1)
 
 
 async def end(

@@ -135,12 +135,15 @@ async def set_export_key(session: AsyncSession, pose: GeneratedPose, preset_key:
     return old
 
 
-async def seconds_per_pose(session: AsyncSession) -> float | None:
-    """Mean render time of the most recent completed poses, or None before any."""
+async def seconds_per_pose(session: AsyncSession, engine: str | None = None) -> float | None:
+    """Mean render time of the most recent completed poses (of `engine`, when given), or None
+    before any."""
     recent = (
         select(GeneratedPose.generation_time_ms)
         .where(
-            GeneratedPose.status == PoseStatus.COMPLETED.value, GeneratedPose.generation_time_ms.is_not(None)
+            GeneratedPose.status == PoseStatus.COMPLETED.value,
+            GeneratedPose.generation_time_ms.is_not(None),
+            *([GeneratedPose.engine == engine] if engine is not None else []),
         )
         .order_by(GeneratedPose.completed_at.desc())
         .limit(RECENT_POSES)

@@ -45,7 +45,11 @@ class Sequencer:
         return out
 
     async def admit(self, event: Event) -> list[dict[str, Any]]:
-        """What to send for an incoming event: nothing (a repeat), or it with any missing ones first."""
+        """What to send for an incoming event: nothing (a repeat), or it with any missing ones first.
+        A live-only event (no seq, e.g. `pose.progress`) goes out at once: it has no place in the
+        order and nothing stored to fill from."""
+        if event.get("seq") is None:
+            return [self.format(event)]
         generation_id, seq = str(event["generationId"]), int(event["seq"])
         if generation_id not in self.last:
             self.last[generation_id] = await self._baseline(generation_id, seq)

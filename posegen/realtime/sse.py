@@ -27,8 +27,10 @@ KEEPALIVE_SECONDS = 15.0
 
 
 def _frame(event: dict[str, Any]) -> bytes:
+    """One SSE frame; a live-only event (no seq) has no `id:`, so it never moves Last-Event-ID."""
     payload = json.dumps({key: event[key] for key in ("generationId", "seq", "kind", "data", "timestamp")})
-    return f"id: {event['seq']}\nevent: {event['kind']}\ndata: {payload}\n\n".encode()
+    identity = f"id: {event['seq']}\n" if event.get("seq") is not None else ""
+    return f"{identity}event: {event['kind']}\ndata: {payload}\n\n".encode()
 
 
 @router.get(

@@ -4,7 +4,7 @@ background change) says how to claim it, prepare its render and settle it. The p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.config import Settings
 from posegen.db import Database
-from posegen.engines.base import RenderRequest
+from posegen.engines.base import BatchingEngine, RenderRequest
 from posegen.generation.models import GeneratedPose, Generation
 from posegen.generation.repository import Leased
 from posegen.storage.base import Storage
@@ -93,6 +93,16 @@ class Prepared:
 
 
 @dataclass(frozen=True)
+class Timing:
+    """How long a completed job took (`elapsed_ms`, claim of its unit to its commit) and this
+    worker's measured pace of its engine (`seconds_per_pose`: seconds of one slot per pose,
+    averaged, divided by the slots), from which progress events estimate the time remaining."""
+
+    elapsed_ms: int
+    seconds_per_pose: float
+
+
+@dataclass(frozen=True)
 class Completion:
     """The outcome of a completion's commit: `kept` False when the job was cancelled meanwhile
     (its new files are dropped); `stale` files the commit replaced, deleted after it."""
@@ -133,6 +143,10 @@ class JobKind(Protocol[RowT]):
         """Lease up to `limit` rows of this kind in one statement (`repository.claim`), in the
         order a run of single claims would take them."""
 
+    def batch_key(self, job: Job[RowT], engine: BatchingEngine) -> Hashable | None:
+        """The job's `engine.batch_key` when it may share a batch with others (read from the
+        inputs its claim read), else None."""
+
     async def prepare(self, services: Services, job: Job[RowT]) -> Prepared:
         """Read the inputs and build the render request; `LeaseLost` when they are gone."""
 
@@ -144,7 +158,7 @@ class JobKind(Protocol[RowT]):
         prepared: Prepared,
         files: StoredFiles,
         processed: Processed,
-        elapsed_ms: int,
+        timing: Timing,
     ) -> Completion:
         """Record the stored result, with its events; `LeaseLost` when the lease was lost."""
 

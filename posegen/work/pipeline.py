@@ -1,7 +1,11 @@
 """One pipeline for every kind of job: claim → prepare → render → post-process → store → settle.
 
-A slot renders with the lease renewed in the background (the job's watch), then hands storing and
-committing to a finisher so it can claim its next job at once. Post-processing runs in a thread;
+A slot runs a unit of claimed jobs: one job, or a batch of compatible poses for an engine that
+renders several in one pass (`engines.base.BatchingEngine`; the worker forms the units, see
+`work/batches.py`). Each job keeps its own lease, watch, files and outcome. A slot renders with the
+leases renewed in the background (each job's watch), then hands storing and committing to a
+finisher per job so it can claim its next unit at once. The engine gets a render context per job
+(`work/context.py`: remote work to re-attach to, step progress sent live). Post-processing runs in a thread;
 files go under keys unique to the claim; the commit is conditional on still holding the lease. A
 worker that lost its lease drops its result and deletes the files it wrote, so nothing completes
 twice. Failures are settled here for every kind: retried with the engine's backoff while attempts
@@ -14,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
 from typing import Any, TypeVar
@@ -25,7 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from posegen.db import Database
 from posegen.engines.base import (
     DEFAULT_RETRY_DELAYS,
-    DetachedContext,
+    BatchingEngine,
     Engine,
     EngineError,
     ErrorCode,
@@ -33,8 +38,9 @@ from posegen.engines.base import (
 )
 from posegen.kit.time import utcnow
 from posegen.observability.prometheus import PROCESS as METRICS
-from posegen.work import files, repository
-from posegen.work.jobs import Canceled, Job, LeaseLost, Prepared, Services
+from posegen.work import files, leases, repository
+from posegen.work.context import JobContext
+from posegen.work.jobs import Canceled, Job, LeaseLost, Prepared, Services, Timing
 from posegen.work.postprocess import process
 from posegen.work.retry import delay_seconds
 
@@ -44,6 +50,8 @@ T = TypeVar("T")
 
 # How often a running job looks for a cancel of its generation (its checkpoint).
 CANCEL_CHECK_SECONDS = 1.0
+# Weight of the newest job in the moving average of an engine's time per job (the pace of progress).
+PACE_WEIGHT = 0.2
 
 
 class Watch(Enum):
@@ -67,6 +75,25 @@ async def uninterrupted(work: Awaitable[T]) -> T:
         return await task
 
 
+@dataclass(frozen=True)
+class _Running:
+    """A prepared job of a unit: its watch (lease and cancel) and the context its render gets."""
+
+    job: Job[Any]
+    prepared: Prepared
+    watch: asyncio.Task[Watch]
+    context: JobContext
+
+
+def _stop_reason(watch: asyncio.Task[Watch]) -> Exception:
+    """Why a job's watch ended before its render did, as its checkpoint says: cancelled or lease lost."""
+    try:
+        Pipeline._checkpoint(watch)
+    except (Canceled, LeaseLost) as error:
+        return error
+    return LeaseLost()  # a watch ends for no other reason
+
+
 class Pipeline:
     """Runs claimed jobs of any kind for one worker (`worker_id`, whose files carry `claim_tag`)."""
 
@@ -81,37 +108,73 @@ class Pipeline:
         self.lease_seconds = services.settings.work.lease_seconds
         self.finishing: set[asyncio.Task[None]] = set()
         self._finishers = asyncio.Semaphore(services.settings.work.concurrency)
+        self._seconds: dict[str, float] = {}  # per engine: moving average of a job's time in a slot
 
     async def run(self, job: Job[Any]) -> None:
-        """Render in the slot; hand storing and committing to a finisher so the slot claims its
-        next job at once. Finishers are bounded by the concurrency, so memory stays bounded.
+        """Run one job (`run_unit` of one)."""
+        await self.run_unit([job])
 
-        Every log line about the job names its generation and pose: they are bound here, and the
-        job's watch and finisher, started within, inherit them."""
-        with structlog.contextvars.bound_contextvars(**job.log_context()):
-            await self._run(job)
+    async def run_unit(self, jobs: Sequence[Job[Any]]) -> None:
+        """Render the unit in the slot (one engine call for all its jobs); hand storing and
+        committing of each job to a finisher so the slot claims its next unit at once. Finishers
+        are bounded by the concurrency, so memory stays bounded.
 
-    async def _run(self, job: Job[Any]) -> None:
+        Every log line about a job names its generation and pose: they are bound around each
+        step of that job, and its watch and finisher, started within, inherit them."""
         started = time.perf_counter()
+        ready: list[_Running] = []
+        for job in jobs:
+            with structlog.contextvars.bound_contextvars(**job.log_context()):
+                running = await self._prepare(job)
+            if running is not None:
+                ready.append(running)
+        handed = 0
+        try:
+            outcomes = await self._render(ready) if ready else []
+            for running, outcome in zip(ready, outcomes, strict=True):
+                with structlog.contextvars.bound_contextvars(**running.job.log_context()):
+                    await self._hand_over(running, outcome, started)
+                handed += 1
+        except BaseException:
+            for running in ready[handed:]:
+                running.watch.cancel()  # shutdown: these leases are released, not renewed
+            raise
+
+    async def _prepare(self, job: Job[Any]) -> _Running | None:
+        """The job with its watch started and its request built; None when it was settled already
+        (cancelled before its render, inputs gone, preparing failed)."""
         watch = asyncio.create_task(self._watch(job))
         try:
             prepared = await job.kind.prepare(self.services, job)
             self._checkpoint(watch, prepared)
-            result = await self._render(job, prepared, watch)
         except BaseException as error:
             watch.cancel()
             if isinstance(error, Exception):
                 await self._settle(job, error, [])
-                return
+                return None
             raise
-        try:
-            await self._finishers.acquire()
-        except BaseException:
-            watch.cancel()  # shutdown: the lease is released, not renewed
-            raise
-        task = asyncio.create_task(self._finish(job, prepared, result, watch, started))
+        context = JobContext(self.db, job, self.worker_id, self.db.event_sink)
+        return _Running(job, prepared, watch, context)
+
+    async def _hand_over(self, running: _Running, outcome: RenderResult | Exception, started: float) -> None:
+        """Settle a job whose render failed (or whose watch ended); give a rendered one to a finisher."""
+        job, watch = running.job, running.watch
+        if isinstance(outcome, Exception):
+            watch.cancel()
+            await self._settle(job, outcome, [])
+            return
+        await self._finishers.acquire()
+        task = asyncio.create_task(self._finish(job, running.prepared, outcome, watch, started))
         self.finishing.add(task)
         task.add_done_callback(self._finished)
+
+    def _pace(self, engine: str, elapsed: float) -> float:
+        """Seconds per pose of `engine` in this worker, with `elapsed` measured: a job's time in a
+        slot (moving average, recent jobs weigh most) over the slots working side by side."""
+        average = self._seconds.get(engine)
+        average = elapsed if average is None else average + PACE_WEIGHT * (elapsed - average)
+        self._seconds[engine] = average
+        return average / self.services.settings.work.concurrency
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self.finishing.discard(task)
@@ -126,25 +189,52 @@ class Pipeline:
         if watch.done() and not watch.cancelled():
             raise Canceled if watch.result() is Watch.CANCELED else LeaseLost
 
-    async def _render(self, job: Job[Any], prepared: Prepared, watch: asyncio.Task[Watch]) -> RenderResult:
-        """The engine's render, abandoned as soon as the watch reports the lease lost or the
-        generation cancelled, so a cancel stops a running job within a checkpoint, not a render."""
+    async def _render(self, unit: Sequence[_Running]) -> list[RenderResult | Exception]:
+        """The engine's render of the unit (`render`, or `render_batch` for more than one job),
+        one outcome per job. A job whose watch ends meanwhile (cancel, lost lease) gets that as
+        its outcome at once; the render is abandoned (cancelled, so the engine stops its remote
+        or local work) once no job of the unit is left to render for."""
+        engine_name = unit[0].job.engine
+        engine = self.engines[engine_name]
         started = time.perf_counter()
-        render = asyncio.create_task(self.engines[job.engine].render(prepared.request, DetachedContext()))
+        requests = [running.prepared.request for running in unit]
+        contexts = [running.context for running in unit]
+        render: asyncio.Task[Any]
+        if len(unit) == 1:
+            render = asyncio.create_task(engine.render(requests[0], contexts[0]))
+        else:
+            assert isinstance(engine, BatchingEngine), "only a batching engine gets units of several jobs"
+            render = asyncio.create_task(engine.render_batch(requests, contexts))
+        stopped: dict[int, Exception] = {}
         try:
-            await asyncio.wait({render, watch}, return_when=asyncio.FIRST_COMPLETED)
+            while not render.done() and len(stopped) < len(unit):
+                watching = {running.watch for index, running in enumerate(unit) if index not in stopped}
+                await asyncio.wait({render, *watching}, return_when=asyncio.FIRST_COMPLETED)
+                for index, running in enumerate(unit):
+                    if index not in stopped and running.watch.done():
+                        stopped[index] = _stop_reason(running.watch)
         except BaseException:
-            render.cancel()
+            render.cancel()  # the slot itself was cancelled (shutdown)
             raise
-        if render.done():
-            outcome = "ok" if render.exception() is None else "error"
-            METRICS.engine_latency.labels(job.engine, outcome).observe(time.perf_counter() - started)
-            return render.result()
-        render.cancel()
-        with contextlib.suppress(BaseException):
-            await render
-        self._checkpoint(watch)  # the watch ended: Canceled or LeaseLost
-        raise LeaseLost  # a watch ends for no other reason
+        if not render.done():
+            render.cancel()
+            with contextlib.suppress(BaseException):
+                await render
+            return [stopped[index] for index in range(len(unit))]
+        error = render.exception()
+        METRICS.engine_latency.labels(engine_name, "ok" if error is None else "error").observe(
+            time.perf_counter() - started
+        )
+        results: list[RenderResult | Exception]
+        if error is not None:
+            if not isinstance(error, Exception):
+                raise error
+            results = [error] * len(unit)
+        elif len(unit) == 1:
+            results = [render.result()]
+        else:
+            results = list(render.result())
+        return [stopped.get(index, result) for index, result in enumerate(results)]
 
     async def _finish(
         self,
@@ -161,11 +251,12 @@ class Pipeline:
             stored = files.layout(f"{prepared.folder}-{self.claim_tag}", processed, prepared.formats)
             await files.store(storage, stored, processed, written)
             self._checkpoint(watch)
-            elapsed_ms = round((time.perf_counter() - started) * 1000)
+            elapsed = time.perf_counter() - started
+            timing = Timing(round(elapsed * 1000), self._pace(job.engine, elapsed))
             completion = await uninterrupted(
                 self.db.run(
                     lambda session: job.kind.complete(
-                        session, job, self.worker_id, prepared, stored, processed, elapsed_ms
+                        session, job, self.worker_id, prepared, stored, processed, timing
                     )
                 )
             )
@@ -235,7 +326,7 @@ class Pipeline:
                 return Watch.CANCELED
             if time.monotonic() - renewed >= lease / 3 - tick / 2:
                 if not await self.db.run(
-                    lambda session: repository.renew(session, model, job.id, self.worker_id, utcnow(), lease)
+                    lambda session: leases.renew(session, model, job.id, self.worker_id, utcnow(), lease)
                 ):
                     return Watch.LOST
                 renewed = time.monotonic()

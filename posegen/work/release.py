@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from posegen.generation import outcomes
 from posegen.generation.locks import lock_generation
 from posegen.generation.models import BackgroundChange, GeneratedPose
-from posegen.work import repository
+from posegen.work import leases, repository
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,8 @@ async def release(session: AsyncSession, worker_id: str, now: datetime) -> Relea
         generation = await lock_generation(session, generation_id)
         if generation is None:
             continue  # deleted: its poses went with it
-        poses += await repository.hand_back(session, GeneratedPose, worker_id, generation_id, now)
-        changes += await repository.hand_back(session, BackgroundChange, worker_id, generation_id, now)
+        poses += await leases.hand_back(session, GeneratedPose, worker_id, generation_id, now)
+        changes += await leases.hand_back(session, BackgroundChange, worker_id, generation_id, now)
         if generation.cancel_requested:
             await outcomes.cancel_queued(session, generation)
     return Released(poses, changes)

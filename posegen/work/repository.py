@@ -27,7 +27,7 @@ from posegen.generation.models import (
     Generation,
     PoseStatus,
 )
-from posegen.generation.repository import Leased, lease_guard
+from posegen.generation.repository import Leased
 from posegen.kit.orm import upsert
 from posegen.kit.pagination import PageRequest, paginate
 from posegen.work.models import QueueState, Worker
@@ -168,75 +168,6 @@ def change_candidates(engines: Sequence[str], now: datetime) -> Select[str, str]
 
 
 # -- lease-guarded writes ----------------------------------------------------------------------------
-
-
-async def renew(
-    session: AsyncSession,
-    model: type[Leased],
-    row_id: str,
-    worker_id: str,
-    now: datetime,
-    lease_seconds: float,
-) -> bool:
-    """Extend a lease this worker still holds; False when it lost it."""
-    result = await session.execute(
-        update(model)
-        .where(lease_guard(model, row_id, worker_id))
-        .values(lease_expires_at=now + timedelta(seconds=lease_seconds))
-        .returning(model.id)
-    )
-    return result.first() is not None
-
-
-async def retry_later(
-    session: AsyncSession,
-    model: type[Leased],
-    row_id: str,
-    worker_id: str,
-    available_at: datetime,
-    code: str,
-    message: str,
-) -> bool:
-    """Put a claimed row back in the queue after a transient failure; False if the lease was lost."""
-    result = await session.execute(
-        update(model)
-        .where(lease_guard(model, row_id, worker_id))
-        .values(
-            status=PoseStatus.QUEUED.value,
-            lease_owner=None,
-            lease_expires_at=None,
-            available_at=available_at,
-            error_code=code,
-            error_message=message[:500],
-        )
-        .returning(model.id)
-    )
-    return result.first() is not None
-
-
-async def hand_back(
-    session: AsyncSession, model: type[Leased], worker_id: str, generation_id: str, now: datetime
-) -> int:
-    """Queue again every row of a generation `worker_id` still leases, available now, its attempt
-    not counted; how many."""
-    result = await session.execute(
-        update(model)
-        .where(
-            model.lease_owner == worker_id,
-            model.status == PoseStatus.RUNNING.value,
-            model.generation_id == generation_id,
-        )
-        .values(
-            status=PoseStatus.QUEUED.value,
-            lease_owner=None,
-            lease_expires_at=None,
-            available_at=now,
-            attempts=model.attempts - 1,
-        )
-        .returning(model.id)
-        .execution_options(synchronize_session=False)
-    )
-    return len(result.all())
 
 
 async def leased_generations(session: AsyncSession, model: type[Leased], worker_id: str) -> set[str]:

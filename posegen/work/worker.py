@@ -1,8 +1,9 @@
 """The worker: `concurrency` slots run jobs of every kind through the pipeline; one claimer feeds them.
 
-The claimer claims as many jobs as slots are idle, in one short transaction (poses before
-background changes, each kind in one statement), and hands them to the idle slots; when there was
-less work than idle slots it waits for work (`_wait_for_work`). Each slot loops: take a job, run it
+The claimer claims as many jobs as slots are idle (up to `work.batch_size` per slot while an engine
+that renders batches is available, `work/batches.py`), in one short transaction (poses before
+background changes, each kind in one statement), and hands them to the idle slots as units; when there was
+less work than idle slots it waits for work (`_wait_for_work`). Each slot loops: take a unit, run it
 (`work/pipeline.py`), take the next. Chores beside them: a heartbeat and the reconciler.
 
 Shutdown (`stop` set, e.g. on SIGTERM): the claimer claims no more; running jobs get
@@ -26,11 +27,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.config import Settings
 from posegen.db import Database
-from posegen.engines.base import Engine
+from posegen.engines.base import BatchingEngine, Engine
 from posegen.kit.ids import new_id
 from posegen.kit.time import utcnow
 from posegen.storage.base import Storage
-from posegen.work import repository
+from posegen.work import leases, repository
+from posegen.work.batches import Unit, form_units
 from posegen.work.jobs import Job, Services
 from posegen.work.kinds import KINDS
 from posegen.work.pipeline import Pipeline
@@ -76,7 +78,7 @@ class Worker:
         the rest are handed back to the queue (`drain`)."""
         work = self.settings.work
         log.info("worker_started", worker_id=self.id, concurrency=work.concurrency)
-        handed: asyncio.Queue[Job[Any]] = asyncio.Queue()
+        handed: asyncio.Queue[Unit] = asyncio.Queue()
         wanted = asyncio.Event()
         slots = [asyncio.create_task(self._slot(stop, handed, wanted)) for _ in range(work.concurrency)]
         # The claimer counts as a slot for the drain: a claim in flight commits before the release.
@@ -148,32 +150,28 @@ class Worker:
     def available_engines(self) -> list[str]:
         return [name for name, engine in self.engines.items() if engine.available()]
 
-    async def _slot(
-        self, stop: asyncio.Event, handed: asyncio.Queue[Job[Any]], wanted: asyncio.Event
-    ) -> None:
-        """Run the jobs the claimer hands over until `stop`."""
+    async def _slot(self, stop: asyncio.Event, handed: asyncio.Queue[Unit], wanted: asyncio.Event) -> None:
+        """Run the units the claimer hands over until `stop`."""
         while not stop.is_set():
             self.idle += 1
             wanted.set()
             try:
-                job = await _until_stopped(handed.get(), stop)
+                unit = await _until_stopped(handed.get(), stop)
             finally:
                 self.idle -= 1
-            if job is None:
+            if unit is None:
                 return
             self.busy += 1
             try:
-                await self.pipeline.run(job)
+                await self.pipeline.run_unit(unit)
             except Exception:
-                log.exception("job_crashed", worker_id=self.id, **job.log_context())
+                log.exception("job_crashed", worker_id=self.id, **unit[0].log_context())
             finally:
                 self.busy -= 1
 
-    async def _claimer(
-        self, stop: asyncio.Event, handed: asyncio.Queue[Job[Any]], wanted: asyncio.Event
-    ) -> None:
-        """Claim as many jobs as slots wait for, in one transaction, and hand them over; wait for
-        work when there was less than that. Jobs handed over but not yet taken count as taken, so
+    async def _claimer(self, stop: asyncio.Event, handed: asyncio.Queue[Unit], wanted: asyncio.Event) -> None:
+        """Claim as many units as slots wait for, in one transaction, and hand them over; wait for
+        work when there was less than that. Units handed over but not yet taken count as taken, so
         no job waits in the queue with its lease running."""
         while not stop.is_set():
             free = self.idle - handed.qsize()
@@ -181,15 +179,40 @@ class Worker:
                 wanted.clear()
                 await _until_stopped(wanted.wait(), stop)
                 continue
+            wanted_jobs = free * self._per_slot()
             try:
-                jobs = await self.claim_many(free)
+                units, claimed = await self.claim_units(free, wanted_jobs)
             except Exception:
                 log.exception("claim_failed", worker_id=self.id)
-                jobs = []
-            for job in jobs:
-                handed.put_nowait(job)
-            if len(jobs) < free:
+                units, claimed = [], 0
+            for unit in units:
+                handed.put_nowait(unit)
+            if claimed < wanted_jobs:
                 await self._wait_for_work(stop)
+
+    def _per_slot(self) -> int:
+        """Jobs to claim per idle slot: a batch while an engine that renders batches can take work."""
+        batching = any(
+            isinstance(engine, BatchingEngine) and engine.available() for engine in self.engines.values()
+        )
+        return self.settings.work.batch_size if batching else 1
+
+    async def claim_units(self, slots: int, wanted: int) -> tuple[list[Unit], int]:
+        """Claim up to `wanted` jobs and form them into units (`work/batches.py`); the first
+        `slots` units are kept, the jobs of the others handed back at once. Also how many jobs
+        were claimed (fewer than wanted: the queue had no more)."""
+        jobs = await self.claim_many(wanted)
+        units = form_units(jobs, self.engines, self.settings.work.batch_size)
+        kept, extra = units[:slots], [job for unit in units[slots:] for job in unit]
+        if extra:
+            await self.db.run(lambda session: self._unclaim(session, extra))
+        return kept, len(jobs)
+
+    async def _unclaim(self, session: AsyncSession, jobs: list[Job[Any]]) -> None:
+        now = utcnow()
+        for kind in {job.kind for job in jobs}:
+            ids = [job.id for job in jobs if job.kind is kind]
+            await leases.unclaim(session, kind.model, ids, self.id, now)
 
     async def _wait_for_work(self, stop: asyncio.Event) -> None:
         """The one idle wait of the claimer: until a hint that work became claimable (`work.wakeup`,

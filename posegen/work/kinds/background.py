@@ -3,14 +3,14 @@ files, and charge or refund — run and lease-guarded by the same pipeline as ev
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.credits.service import Payment, pay_back
-from posegen.engines.base import ErrorCode
+from posegen.engines.base import BatchingEngine, ErrorCode
 from posegen.generation import events
 from posegen.generation.backgrounds import REFERENCE
 from posegen.generation.event_kinds import BackgroundCompleted, BackgroundFailed
@@ -19,10 +19,10 @@ from posegen.generation.models import BackgroundChange, GeneratedPose, Generatio
 from posegen.generation.repository import lease_guard
 from posegen.kit.time import utcnow
 from posegen.projects.models import Project, Upload
-from posegen.work import repository
+from posegen.work import leases, repository
 from posegen.work.files import StoredFiles
 from posegen.work.inputs import background_spec, render_request
-from posegen.work.jobs import Completion, Job, LeaseLost, Prepared, Services
+from posegen.work.jobs import Completion, Job, LeaseLost, Prepared, Services, Timing
 from posegen.work.postprocess import Processed
 
 
@@ -61,6 +61,9 @@ class BackgroundKind:
         )
         return [Job(self, change, engine, change.pose_id) for change, engine in claimed]
 
+    def batch_key(self, job: Job[BackgroundChange], engine: BatchingEngine) -> Hashable | None:
+        return None  # a background change re-renders one pose on its own
+
     async def prepare(self, services: Services, job: Job[BackgroundChange]) -> Prepared:
         change = job.row
         pose, generation, project, upload = await services.db.run(
@@ -85,7 +88,7 @@ class BackgroundKind:
         prepared: Prepared,
         files: StoredFiles,
         processed: Processed,
-        elapsed_ms: int,
+        timing: Timing,
     ) -> Completion:
         change, pose = job.row, prepared.pose
         # LOCK ORDER (generation/locks.py): the generation before the change and its pose.
@@ -122,7 +125,7 @@ class BackgroundKind:
             change.generation_id,
             change.user_id,
             BackgroundCompleted(
-                pose_id=pose.id, thumbnail_key=files.thumbnail, generation_time_ms=elapsed_ms
+                pose_id=pose.id, thumbnail_key=files.thumbnail, generation_time_ms=timing.elapsed_ms
             ),
         )
         old = [key for key in (pose.image_key, pose.thumbnail_key, pose.control_map_key) if key]
@@ -139,7 +142,7 @@ class BackgroundKind:
         code: str,
         message: str,
     ) -> bool:
-        return await repository.retry_later(session, BackgroundChange, job.id, worker_id, at, code, message)
+        return await leases.retry_later(session, BackgroundChange, job.id, worker_id, at, code, message)
 
     async def fail(
         self, session: AsyncSession, job: Job[BackgroundChange], worker_id: str, code: str, message: str

@@ -4,21 +4,22 @@ settled by `generation/outcomes.py` (refunds, counters, the generation's final s
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.db import after_commit
+from posegen.engines.base import BatchingEngine
 from posegen.generation import outcomes
 from posegen.generation.models import GeneratedPose, Generation, GenerationStatus, PoseStatus
 from posegen.observability.prometheus import PROCESS as METRICS
 from posegen.projects.models import Project, Upload
-from posegen.work import repository
+from posegen.work import leases, repository
 from posegen.work.files import StoredFiles
 from posegen.work.inputs import background_spec, render_request
-from posegen.work.jobs import Completion, Job, LeaseLost, Prepared, Services
+from posegen.work.jobs import Completion, Job, LeaseLost, Prepared, Services, Timing
 from posegen.work.postprocess import Processed
 
 CANCELED_MESSAGE = "canceled by the user"
@@ -128,6 +129,13 @@ class PoseKind:
             after_commit(session, lambda: _observe_waits(waits))
         return [Job(self, pose, pose.engine, pose.id, inputs.get(pose.generation_id)) for pose in poses]
 
+    def batch_key(self, job: Job[GeneratedPose], engine: BatchingEngine) -> Hashable | None:
+        # The key needs no background: a batching engine takes the background in its prompt.
+        if job.inputs is None:
+            return None
+        generation, project, _upload = job.inputs
+        return engine.batch_key(render_request(job.row, generation, project, None))
+
     async def prepare(self, services: Services, job: Job[GeneratedPose]) -> Prepared:
         pose = job.row
         inputs: Inputs | None = job.inputs
@@ -159,7 +167,7 @@ class PoseKind:
         prepared: Prepared,
         files: StoredFiles,
         processed: Processed,
-        elapsed_ms: int,
+        timing: Timing,
     ) -> Completion:
         fields = {
             "image_key": files.image,
@@ -170,9 +178,9 @@ class PoseKind:
             "width": processed.width,
             "height": processed.height,
             "background_changed": prepared.generation.background_mode is not None,
-            "generation_time_ms": elapsed_ms,
+            "generation_time_ms": timing.elapsed_ms,
         }
-        applied = await outcomes.complete(session, job.row, worker_id, fields)
+        applied = await outcomes.complete(session, job.row, worker_id, fields, timing.seconds_per_pose)
         if applied is None:
             raise LeaseLost
         return Completion(kept=not applied.canceled)
@@ -187,7 +195,7 @@ class PoseKind:
         message: str,
     ) -> bool:
         # Only the pose changes, so only the pose is locked.
-        if not await repository.retry_later(session, GeneratedPose, job.id, worker_id, at, code, message):
+        if not await leases.retry_later(session, GeneratedPose, job.id, worker_id, at, code, message):
             return False
         after_commit(session, lambda: METRICS.pose_retries.labels(code).inc())
         return True

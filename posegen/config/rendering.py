@@ -54,7 +54,9 @@ class EngineSettings(BaseModel):
         min_length=1,
         description="ControlNet file the workflow's `$controlnet` names (on the ComfyUI servers).",
     )
-    comfyui_steps_draft: int = Field(12, ge=1, le=200, description="ComfyUI sampler steps at quality `draft`.")
+    comfyui_steps_draft: int = Field(
+        12, ge=1, le=200, description="ComfyUI sampler steps at quality `draft`."
+    )
     comfyui_steps_standard: int = Field(
         25, ge=1, le=200, description="ComfyUI sampler steps at quality `standard`."
     )

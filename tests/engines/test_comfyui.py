@@ -253,6 +253,20 @@ async def test_timeout_is_a_retryable_provider_timeout(server: FakeComfyUI) -> N
         await engine.aclose()
 
 
+async def test_a_server_that_forgets_the_prompt_fails_it_retryably(
+    engine: ComfyUIEngine, server: FakeComfyUI
+) -> None:
+    server.step_delay = 0.1
+    context = DetachedContext()
+    task = asyncio.create_task(engine.render(make_request(), context))
+    await until(lambda: bool(context.steps))
+    server.reset()  # as a restart: ComfyUI keeps its queue and history in memory only
+    with pytest.raises(EngineError) as caught:
+        await task
+    assert caught.value.code is ErrorCode.PROVIDER_UNAVAILABLE and caught.value.retryable
+    assert "no longer knows" in caught.value.message
+
+
 # -- several servers ------------------------------------------------------------------------------
 
 
@@ -269,6 +283,24 @@ async def test_first_server_down_renders_on_the_second(
         health = {item.url: item for item in engine.servers()}
         assert health[down.url].queue_remaining is None  # never reached
         assert health[server.url].queue_remaining is not None
+    finally:
+        await engine.aclose()
+
+
+async def test_a_server_that_crashes_before_the_prompt_hands_it_to_the_next(
+    server: FakeComfyUI, extra_servers: Callable[[], FakeComfyUI]
+) -> None:
+    crashing = extra_servers()
+    crashing.crash_after = "POST /upload/image"
+    engine = make_engine([crashing.url, server.url])
+    try:
+        context = DetachedContext()
+        request = make_request()
+        result = await engine.render(request, context)
+        assert crashing.requests == ["GET /prompt", "POST /upload/image"]  # chosen, then gone
+        assert crashing.total_prompt_posts == 0 and server.total_prompt_posts == 1
+        assert [job.server for job in context.remembered] == [server.url]
+        assert result.image.tobytes() == derived_image(control_image(request), 96, 64, 7).tobytes()
     finally:
         await engine.aclose()
 

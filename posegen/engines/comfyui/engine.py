@@ -227,7 +227,11 @@ class ComfyUIEngine:
                 return None
             submitted.server, submitted.prompt_id = server, remote.job_id
             log.info("comfyui_reattach", server=server.url, prompt_id=remote.job_id, state=_state_name(state))
-            return await self._finish(server, remote.job_id, state, socket, request, context)
+            server.in_flight += 1
+            try:
+                return await self._finish(server, remote.job_id, state, socket, request, context)
+            finally:
+                server.in_flight -= 1
         except EngineError as error:
             self._record(server, ok=error.code not in _SERVER_FAULTS)
             raise

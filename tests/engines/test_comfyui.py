@@ -253,6 +253,19 @@ async def test_timeout_is_a_retryable_provider_timeout(server: FakeComfyUI) -> N
         await engine.aclose()
 
 
+async def test_a_dropped_socket_falls_back_to_polling(engine: ComfyUIEngine, server: FakeComfyUI) -> None:
+    server.step_delay = 0.05
+    context = DetachedContext()
+    request = make_request()
+    task = asyncio.create_task(engine.render(request, context))
+    await until(lambda: bool(context.steps))
+    server.drop_sockets()
+    result = await task
+    assert result.image.tobytes() == derived_image(control_image(request), 96, 64, 7).tobytes()
+    assert context.steps[-1] != (6, 6)  # the last steps were not heard: polling found the end
+    assert server.total_prompt_posts == 1
+
+
 async def test_a_server_that_forgets_the_prompt_fails_it_retryably(
     engine: ComfyUIEngine, server: FakeComfyUI
 ) -> None:

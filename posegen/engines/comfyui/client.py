@@ -225,7 +225,10 @@ class ComfyServer:
     async def connect(self, client_id: str) -> ClientConnection:
         """Open the server's WebSocket as `client_id`: it carries the events of that client's prompts."""
         try:
-            return await connect(ws_url(self.url, client_id), max_size=MAX_MESSAGE_BYTES, open_timeout=10)
+            # A short close_timeout: a cancelled render closes its socket before withdrawing its prompt.
+            return await connect(
+                ws_url(self.url, client_id), max_size=MAX_MESSAGE_BYTES, open_timeout=10, close_timeout=2
+            )
         except (OSError, TimeoutError) as exc:
             raise Refused(f"ComfyUI {self.url} refused the WebSocket: {type(exc).__name__}") from exc
         except InvalidHandshake as exc:

@@ -49,6 +49,7 @@ PACKAGE_DATA = (
     "posegen/web/messages/id.toml",
     "posegen/web/static/js/api.js",
     "posegen/web/static/css/app.css",
+    "posegen/engines/comfyui/default_workflow.json",
 )
 
 

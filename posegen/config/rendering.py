@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, SecretStr
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 
 class EngineSettings(BaseModel):
@@ -25,6 +27,52 @@ class EngineSettings(BaseModel):
         False, description="Offer the `sleep` engine (fixed latency; tests and benchmarks only)."
     )
     sleep_latency_ms: int = Field(200, ge=0, le=60_000, description="Latency of the `sleep` engine.")
+    comfyui_urls: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Base URLs of the ComfyUI servers (a JSON list); each prompt goes to the least busy one. "
+            "Empty disables `comfyui`."
+        ),
+    )
+    comfyui_workflow: Path | None = Field(
+        None,
+        description=(
+            "A ComfyUI workflow in API format with `$…` placeholders (it must use `$control_image`); "
+            "unset: the shipped SD 1.5 + ControlNet OpenPose workflow."
+        ),
+    )
+    comfyui_timeout_seconds: float = Field(
+        300.0, gt=0, le=3600, description="Longest one ComfyUI render may take, queueing included."
+    )
+    comfyui_checkpoint: str = Field(
+        "v1-5-pruned-emaonly.safetensors",
+        min_length=1,
+        description="Checkpoint file the workflow's `$checkpoint` names (on the ComfyUI servers).",
+    )
+    comfyui_controlnet: str = Field(
+        "control_v11p_sd15_openpose.pth",
+        min_length=1,
+        description="ControlNet file the workflow's `$controlnet` names (on the ComfyUI servers).",
+    )
+    comfyui_steps_draft: int = Field(
+        12, ge=1, le=200, description="ComfyUI sampler steps at quality `draft`."
+    )
+    comfyui_steps_standard: int = Field(
+        25, ge=1, le=200, description="ComfyUI sampler steps at quality `standard`."
+    )
+    comfyui_steps_pro: int = Field(35, ge=1, le=200, description="ComfyUI sampler steps at quality `pro`.")
+    comfyui_cfg: float = Field(7.0, gt=0, le=30, description="ComfyUI classifier-free guidance scale.")
+
+    @field_validator("comfyui_urls")
+    @classmethod
+    def _http_urls(cls, urls: list[str]) -> list[str]:
+        cleaned = [url.strip().rstrip("/") for url in urls]
+        for url in cleaned:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"ComfyUI URL {url!r} must start with http:// or https://")
+        if len(set(cleaned)) != len(cleaned):
+            raise ValueError("ComfyUI URLs must not repeat")
+        return cleaned
 
 
 class WorkSettings(BaseModel):

@@ -99,6 +99,8 @@ class RenderRequest:
     seed: int
     avatar: Mapping[str, str] = field(default_factory=dict)
     background: BackgroundSpec | None = None
+    # The project's avatar picture (decoded by the caller), for engines that take a reference image.
+    avatar_image: Image.Image | None = None
 
 
 @dataclass(frozen=True)

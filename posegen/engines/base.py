@@ -9,6 +9,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 from PIL import Image
 
+from posegen.engines.breaker import BreakerState
 from posegen.imaging.control_map import render_control_map
 from posegen.kit.openpose import Point
 
@@ -128,6 +129,41 @@ class RemoteJob:
     job_id: str
 
 
+@dataclass(frozen=True)
+class ServerHealth:
+    """What `GET /engines` shows of one server of a remote engine."""
+
+    url: str
+    breaker: BreakerState
+    available: bool  # its breaker lets a call through
+    queue_remaining: int | None  # prompts it held when last asked (None: never reached)
+    in_flight: int  # renders of this process on it
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """What `GET /engines` shows of the model a local engine keeps loaded."""
+
+    base_model: str
+    controlnet: str
+    device: str
+    dtype: str
+
+
+@runtime_checkable
+class HasServers(Protocol):
+    """An engine that renders on remote servers and knows their health."""
+
+    def servers(self) -> list[ServerHealth]: ...
+
+
+@runtime_checkable
+class HasLoadedModel(Protocol):
+    """An engine that keeps a model loaded in this process."""
+
+    def loaded_model(self) -> LoadedModel: ...
+
+
 class RenderContext(Protocol):
     """What the pipeline offers one render besides its request."""
 
@@ -170,6 +206,11 @@ class Engine(Protocol):
     background_modes: frozenset[str]
     # When a failed render runs again, per error code (`retry_delay`); usually DEFAULT_RETRY_DELAYS.
     retry_delays: RetrySchedule
+
+    @property
+    def takes_avatar_image(self) -> bool:
+        """Whether renders use `RenderRequest.avatar_image` (the project's avatar picture), so the
+        worker reads and decodes it for them."""
 
     def available(self) -> bool:
         """Whether the engine can take work now (configured, breaker closed)."""

@@ -76,6 +76,7 @@ class MannequinEngine:
     qualities: tuple[Quality, ...] = ("draft", "standard", "pro")
     background_modes = frozenset({"ai_generate", "solid_color", "upload"})
     retry_delays: RetrySchedule = DEFAULT_RETRY_DELAYS
+    takes_avatar_image = False
 
     def available(self) -> bool:
         return True

@@ -10,6 +10,7 @@ from posegen.engines.comfyui.engine import ComfyUIEngine
 from posegen.engines.flux.engine import FluxEngine
 from posegen.engines.mannequin import MannequinEngine
 from posegen.engines.sleep import SleepEngine
+from posegen.engines.unconfigured import UnconfiguredEngine
 
 
 class EngineRegistry:
@@ -23,6 +24,10 @@ class EngineRegistry:
         if settings.engines.comfyui_urls:
             # Builds and checks the workflow: an unusable one stops start-up with its reason.
             engines["comfyui"] = ComfyUIEngine.from_settings(settings.engines)
+        else:
+            engines["comfyui"] = UnconfiguredEngine(
+                "comfyui", "Remote ComfyUI GPU servers (set POSEGEN_ENGINES_COMFYUI_URLS to use them)."
+            )
         if settings.engines.enable_sleep:
             engines["sleep"] = SleepEngine(settings.engines.sleep_latency_ms / 1000)
         return cls(engines)

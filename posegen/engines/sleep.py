@@ -27,6 +27,7 @@ class SleepEngine:
     qualities: tuple[Quality, ...] = ("draft", "standard", "pro")
     background_modes = frozenset({"ai_generate", "solid_color", "upload"})
     retry_delays: RetrySchedule = DEFAULT_RETRY_DELAYS
+    takes_avatar_image = False
 
     def __init__(self, latency_seconds: float) -> None:
         self.latency = latency_seconds

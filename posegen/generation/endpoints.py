@@ -22,7 +22,6 @@ from posegen.generation.schemas import (
     BackgroundChangeAccepted,
     BackgroundOptions,
     EngineList,
-    EngineOut,
     ExportRequest,
     GenerateAccepted,
     GenerateRequest,
@@ -36,7 +35,7 @@ from posegen.generation.schemas import (
     RetryAccepted,
     UserStats,
 )
-from posegen.generation.views import generation_out, pose_out, progress
+from posegen.generation.views import engine_out, generation_out, pose_out, progress
 from posegen.imaging.presets import resolve_preset
 from posegen.imaging.zipstream import zip_stream
 from posegen.kit.pagination import PageRequest, page_params
@@ -88,19 +87,7 @@ async def quote(
 @router.get("/engines")
 async def list_engines(engines: EnginesDep) -> EngineList:
     """The image engines this service offers and whether each can take work now."""
-    return EngineList(
-        engines=[
-            EngineOut(
-                name=engine.name,
-                description=engine.description,
-                available=engine.available(),
-                supports_control_image=engine.supports_control_image,
-                default_size=engine.default_size,
-                qualities=list(engine.qualities),
-            )
-            for engine in engines.engines.values()
-        ]
-    )
+    return EngineList(engines=[engine_out(engine) for engine in engines.engines.values()])
 
 
 @router.get("/stats")

@@ -298,15 +298,39 @@ class BackgroundChangeAccepted(Schema):
     credit_balance: int
 
 
+class EngineServerOut(Schema):
+    """One server of a remote engine (`comfyui`) and its health as this process last saw it."""
+
+    url: str
+    available: bool = Field(description="Its breaker lets a call through.")
+    breaker: Literal["closed", "open", "half_open"]
+    queue_remaining: int | None = Field(description="Prompts it held when last asked; null: never reached.")
+    in_flight: int = Field(description="Renders of this process on it now.")
+
+
+class EngineModelOut(Schema):
+    """The model a local engine (`diffusers`) keeps loaded in this process."""
+
+    base_model: str
+    controlnet: str
+    device: str
+    dtype: str
+
+
 class EngineOut(Schema):
     """An image engine this service offers (`Out`: `Engine` is the engines' protocol)."""
 
     name: str
     description: str
     available: bool
-    supports_control_image: bool
+    supports_control_image: bool = Field(description="Whether the pose's control map conditions the render.")
     default_size: int
     qualities: list[Quality]
+    sizes: dict[str, int] = Field(description="Output side in pixels per quality.")
+    servers: list[EngineServerOut] | None = Field(
+        default=None, description="Remote servers and their health (remote engines only)."
+    )
+    model: EngineModelOut | None = Field(default=None, description="The loaded model (local engines only).")
 
 
 class EngineList(Schema):

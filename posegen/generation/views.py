@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from posegen.engines.base import Engine, HasLoadedModel, HasServers
 from posegen.generation.models import GeneratedPose, Generation
-from posegen.generation.schemas import GeneratedPoseOut, GenerationOut, Progress
+from posegen.generation.pricing import QUALITY_SIZES
+from posegen.generation.schemas import (
+    EngineModelOut,
+    EngineOut,
+    EngineServerOut,
+    GeneratedPoseOut,
+    GenerationOut,
+    Progress,
+)
 from posegen.storage.base import Storage
 
 
@@ -77,4 +86,42 @@ def progress(generation: Generation, queue_position: int, seconds_per_pose: floa
         estimated_time_remaining=round(remaining * seconds_per_pose, 1)
         if seconds_per_pose and remaining
         else None,
+    )
+
+
+def engine_out(engine: Engine) -> EngineOut:
+    """What `GET /engines` says of one engine: the truth of this process (servers as last seen)."""
+    servers = (
+        [
+            EngineServerOut(
+                url=server.url,
+                available=server.available,
+                breaker=server.breaker,
+                queue_remaining=server.queue_remaining,
+                in_flight=server.in_flight,
+            )
+            for server in engine.servers()
+        ]
+        if isinstance(engine, HasServers)
+        else None
+    )
+    model = None
+    if isinstance(engine, HasLoadedModel):
+        loaded = engine.loaded_model()
+        model = EngineModelOut(
+            base_model=loaded.base_model,
+            controlnet=loaded.controlnet,
+            device=loaded.device,
+            dtype=loaded.dtype,
+        )
+    return EngineOut(
+        name=engine.name,
+        description=engine.description,
+        available=engine.available(),
+        supports_control_image=engine.supports_control_image,
+        default_size=engine.default_size,
+        qualities=list(engine.qualities),
+        sizes={quality: QUALITY_SIZES[quality] for quality in engine.qualities},
+        servers=servers,
+        model=model,
     )

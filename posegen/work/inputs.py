@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import cast
 
+from PIL import Image
+
 from posegen.config import Settings
 from posegen.engines.base import BackgroundSpec, Quality, RenderRequest
 from posegen.engines.flux.prompt import NEGATIVE_PROMPT
@@ -35,8 +37,20 @@ async def background_spec(
     return None
 
 
+async def avatar_image(storage: Storage, settings: Settings, upload: Upload | None) -> Image.Image | None:
+    """The project's avatar picture, decoded within the process's decoding budget (None without one)."""
+    if upload is None:
+        return None
+    data = await storage.get(upload.storage_key)
+    return await decode_rgb(shared_budget(settings), data)
+
+
 def render_request(
-    pose: GeneratedPose, generation: Generation, project: Project | None, background: BackgroundSpec | None
+    pose: GeneratedPose,
+    generation: Generation,
+    project: Project | None,
+    background: BackgroundSpec | None,
+    avatar: Image.Image | None = None,
 ) -> RenderRequest:
     """The request of one pose variation (its keypoints were copied at submission)."""
     points = [(float(x), float(y), float(c)) for x, y, c in pose.keypoints["points"]]
@@ -54,4 +68,5 @@ def render_request(
             key: str(value) for key, value in ((project.avatar_attributes if project else None) or {}).items()
         },
         background=background,
+        avatar_image=avatar,
     )

@@ -77,6 +77,9 @@ class Services:
     db: Database
     storage: Storage
     settings: Settings
+    # Engines whose renders take the project's avatar picture (`Engine.takes_avatar_image`); only
+    # their jobs read and decode it.
+    avatar_engines: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,9 @@ class Worker:
         # A short, key-safe tag of this worker's claims: a released job is claimed again without its
         # attempt counted, and the stopping worker's files must never share a key with its successor's.
         claim_tag = hashlib.sha256(self.id.encode()).hexdigest()[:8]
-        self.pipeline = Pipeline(Services(db, storage, settings), engines, self.id, claim_tag)
+        avatar_engines = frozenset(name for name, engine in engines.items() if engine.takes_avatar_image)
+        services = Services(db, storage, settings, avatar_engines)
+        self.pipeline = Pipeline(services, engines, self.id, claim_tag)
         # Hints that work became claimable (this process's and, by its carrier, other processes').
         self.wakeup = wakeup if wakeup is not None else LocalWakeup()
         self.busy = 0

@@ -448,7 +448,21 @@ def test_build_prompt_with_partial_avatar() -> None:
     prompt = build_prompt(
         "Sitting relaxed", {"ageRange": "40-50", "style": " casual ", "bodyType": "slim"}, None, None
     )
-    assert prompt == f"Sitting relaxed, person, 40-50, casual style, {QUALITY_TERMS}"
+    assert prompt == f"Sitting relaxed, person, 40-50, slim build, casual style, {QUALITY_TERMS}"
+
+
+def test_every_avatar_attribute_reaches_the_prompt() -> None:
+    avatar = {
+        "gender": "female",
+        "ageRange": "20-30",
+        "ethnicity": "Indonesian",
+        "bodyType": "curvy",
+        "hairStyle": "long wavy",
+        "style": "modest fashion",
+    }
+    assert avatar_phrase(avatar) == (
+        "female person, 20-30, Indonesian, curvy build, long wavy hair, modest fashion style"
+    )
 
 
 def test_build_prompt_without_avatar_or_extras() -> None:

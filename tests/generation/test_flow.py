@@ -101,3 +101,20 @@ async def test_lists_results_stats_and_engines(
     assert by_name["mannequin"]["available"] is True
     assert by_name["flux"]["available"] is False  # no token configured
     assert "sleep" not in by_name
+    # The engines that take the pose are listed even when this process has none configured.
+    comfyui = by_name["comfyui"]
+    assert (comfyui["available"], comfyui["supportsControlImage"]) == (False, True)
+    assert "POSEGEN_ENGINES_COMFYUI_URLS" in comfyui["description"]
+    assert comfyui["sizes"] == {"draft": 512, "standard": 1024, "pro": 1024}
+    assert by_name["mannequin"]["servers"] is None and by_name["mannequin"]["model"] is None
+    refused = await client.post(
+        f"{P}/generate",
+        headers=world.headers,
+        json={
+            "projectId": world.project.id,
+            "generationType": "GALLERY_REFERENCE",
+            "engine": "comfyui",
+            "selectedPoseIds": [world.poses[0].id],
+        },
+    )
+    assert refused.status_code == 400 and "comfyui" in refused.json()["error"]["message"]

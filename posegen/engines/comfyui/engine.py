@@ -32,9 +32,10 @@ from posegen.engines.base import (
     RenderRequest,
     RenderResult,
     RetrySchedule,
+    ServerHealth,
     control_image,
 )
-from posegen.engines.breaker import BreakerState, CircuitBreaker
+from posegen.engines.breaker import CircuitBreaker
 from posegen.engines.comfyui.client import ComfyServer, Refused
 from posegen.engines.comfyui.follow import failed, follow, settle
 from posegen.engines.comfyui.result import decode, png, result_ref
@@ -44,17 +45,6 @@ log = structlog.get_logger(__name__)
 
 REQUEST_TIMEOUT = 30.0  # one HTTP call; the whole render is bounded by `timeout_seconds`
 WITHDRAW_TIMEOUT = 5.0  # a cancelled render's interrupt may not hold the cancel up longer
-
-
-@dataclass(frozen=True)
-class ServerHealth:
-    """What `GET /engines` shows of one server."""
-
-    url: str
-    breaker: BreakerState
-    available: bool  # its breaker lets a call through
-    queue_remaining: int | None  # prompts it held when last asked (None: never reached)
-    in_flight: int  # renders of this process on it
 
 
 @dataclass
@@ -129,6 +119,10 @@ class ComfyUIEngine:
             timeout_seconds=settings.comfyui_timeout_seconds,
             breakers=lambda: CircuitBreaker(settings.breaker_failures, settings.breaker_reset_seconds),
         )
+
+    @property
+    def takes_avatar_image(self) -> bool:
+        return self.workflow.uses(AVATAR_IMAGE)
 
     def available(self) -> bool:
         """Configured, and at least one server's breaker would let a call through."""

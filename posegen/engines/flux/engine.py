@@ -156,6 +156,7 @@ class FluxEngine:
     # Solid colour and upload backgrounds need a foreground mask this engine cannot give offline.
     background_modes = frozenset({"ai_generate"})
     retry_delays: RetrySchedule = DEFAULT_RETRY_DELAYS
+    takes_avatar_image = False
 
     def __init__(
         self,

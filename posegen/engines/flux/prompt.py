@@ -49,19 +49,29 @@ def _clean(value: str | None) -> str:
 
 
 def avatar_phrase(avatar: Mapping[str, str]) -> str:
-    """'{gender} person, {ageRange}, {ethnicity}, {style} style' from the attributes present.
+    """'{gender} person, {ageRange}, {ethnicity}, {bodyType} build, {hairStyle} hair, {style} style'
+    from the attributes present (DATA.md's template, with the body type and hair style every
+    avatar attribute reaches the prompt).
 
     Empty when no attribute is set; 'person' stands in for a missing gender so the
-    phrase still names a subject. Other keys (bodyType, hairStyle) are not part of
-    the DATA.md template and are ignored.
+    phrase still names a subject.
     """
     gender = _clean(avatar.get("gender"))
     age = _clean(avatar.get("ageRange"))
     ethnicity = _clean(avatar.get("ethnicity"))
+    body = _clean(avatar.get("bodyType"))
+    hair = _clean(avatar.get("hairStyle"))
     style = _clean(avatar.get("style"))
-    if not (gender or age or ethnicity or style):
+    if not (gender or age or ethnicity or body or hair or style):
         return ""
-    parts = [f"{gender} person" if gender else "person", age, ethnicity, f"{style} style" if style else ""]
+    parts = [
+        f"{gender} person" if gender else "person",
+        age,
+        ethnicity,
+        f"{body} build" if body else "",
+        f"{hair} hair" if hair else "",
+        f"{style} style" if style else "",
+    ]
     return ", ".join(p for p in parts if p)
 
 

@@ -18,7 +18,7 @@ from posegen.observability.prometheus import PROCESS as METRICS
 from posegen.projects.models import Project, Upload
 from posegen.work import leases, repository
 from posegen.work.files import StoredFiles
-from posegen.work.inputs import background_spec, render_request
+from posegen.work.inputs import avatar_image, background_spec, render_request
 from posegen.work.jobs import Completion, Job, LeaseLost, Prepared, Services, Timing
 from posegen.work.postprocess import Processed
 
@@ -150,8 +150,13 @@ class PoseKind:
             generation.background_prompt,
             upload,
         )
+        avatar = None
+        if job.engine in services.avatar_engines and project is not None and project.avatar_upload_id:
+            avatar_id = project.avatar_upload_id
+            upload_row = await services.db.run(lambda session: session.get(Upload, avatar_id), write=False)
+            avatar = await avatar_image(services.storage, services.settings, upload_row)
         return Prepared(
-            request=render_request(pose, generation, project, background),
+            request=render_request(pose, generation, project, background, avatar),
             pose=pose,
             generation=generation,
             folder=f"generations/{pose.generation_id}/{pose.id}/a{pose.attempts}",

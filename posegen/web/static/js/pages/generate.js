@@ -239,21 +239,47 @@ window.addEventListener("storage", (event) => {
 
 // ---- engines, formats, background ---------------------------------------------------------------
 
+const engineDetails = new Map();
+
+/** Every engine; those that cannot take work now are listed but disabled, so people see what exists. */
 async function loadEngines() {
   const { engines } = await api(`${APP}/engines`);
   const available = engines.filter((engine) => engine.available);
+  engineDetails.clear();
+  for (const engine of engines) engineDetails.set(engine.name, engine);
+  const ordered = [...available, ...engines.filter((engine) => !engine.available)];
   fill(
     form.elements.engine,
-    available.map((engine) =>
-      h(
+    ordered.map((engine) => {
+      const name = has(`generate.engineName.${engine.name}`) ? t(`generate.engineName.${engine.name}`) : engine.name;
+      return h(
         "option",
-        { value: engine.name, dataset: { qualities: engine.qualities.join(" ") } },
-        has(`generate.engineName.${engine.name}`) ? t(`generate.engineName.${engine.name}`) : engine.name,
-      ),
-    ),
+        { value: engine.name, disabled: !engine.available, dataset: { qualities: engine.qualities.join(" ") } },
+        engine.available ? name : t("generate.engineOff", { engine: name }),
+      );
+    }),
   );
   form.querySelector("[data-no-engines]").hidden = available.length > 0;
   limitQualities();
+  describeEngine();
+}
+
+/** Whether the chosen engine takes the pose itself (its control map) or only the words, and how many
+ * of its servers are up. */
+function describeEngine() {
+  const about = form.querySelector("[data-engine-about]");
+  const engine = engineDetails.get(form.elements.engine.value);
+  if (!engine) {
+    about.textContent = "";
+    return;
+  }
+  const parts = [t(engine.supportsControlImage ? "generate.takesPose" : "generate.wordsOnly")];
+  if (engine.servers) {
+    const up = engine.servers.filter((server) => server.available).length;
+    parts.push(t("generate.serversUp", { up, total: engine.servers.length }));
+  }
+  if (engine.model) parts.push(t("generate.modelOn", { model: engine.model.baseModel, device: engine.model.device }));
+  about.textContent = parts.join(" ");
 }
 
 /** Offer only the qualities the chosen engine has. */
@@ -372,7 +398,10 @@ form.addEventListener("submit", async (event) => {
 form.addEventListener("input", (event) => {
   if (event.target.name === "backgroundUploadId") return; // handled on change (upload first)
   if (event.target.name === "outputFormats") limitFormats();
-  if (event.target.name === "engine") limitQualities();
+  if (event.target.name === "engine") {
+    limitQualities();
+    describeEngine();
+  }
   showPanels();
   quoteSoon();
 });

@@ -99,6 +99,9 @@ class RenderRequest:
     seed: int
     avatar: Mapping[str, str] = field(default_factory=dict)
     background: BackgroundSpec | None = None
+    # The project's avatar picture (RGB, decoded by the caller), for engines that take a reference
+    # image of the person (the `diffusers` engine with an IP-Adapter); the others ignore it.
+    avatar_image: Image.Image | None = None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from posegen.config import Settings
 from posegen.engines.base import Engine
+from posegen.engines.diffusers.engine import DiffusersEngine
 from posegen.engines.flux.engine import FluxEngine
 from posegen.engines.mannequin import MannequinEngine
 from posegen.engines.sleep import SleepEngine
@@ -19,6 +20,9 @@ class EngineRegistry:
     def from_settings(cls, settings: Settings) -> EngineRegistry:
         engines: dict[str, Engine] = {"mannequin": MannequinEngine()}
         engines["flux"] = FluxEngine.from_settings(settings.engines)
+        if settings.engines.diffusers_enabled:
+            # Loads the model now: a missing extra or model stops the process at start.
+            engines["diffusers"] = DiffusersEngine.from_settings(settings.engines)
         if settings.engines.enable_sleep:
             engines["sleep"] = SleepEngine(settings.engines.sleep_latency_ms / 1000)
         return cls(engines)

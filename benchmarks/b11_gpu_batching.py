@@ -59,7 +59,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--steps", type=int, help="denoising steps (default 4 tiny, 20 real)")
     parser.add_argument("--images", type=int, default=8, help="images per timed run (a multiple of 8)")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per measurement")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument(
+        "--threads", type=int, help="torch CPU threads (default: 1 on the CPU device, else torch's choice)"
+    )
     return parser.parse_args()
 
 
@@ -103,8 +105,11 @@ def mode_order(modes: list[str], repeat: int) -> list[str]:
 async def measure(args: argparse.Namespace, base: str, controlnet: str) -> dict[str, Any]:
     import torch
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    # One intra-op thread on the CPU: on a small shared machine, torch's threads spin-waiting for
+    # each other behind other processes made runs 5-10 × slower and erratic (2 threads, load 3-4).
+    threads = args.threads or (1 if args.device == "cpu" else None)
+    if threads:
+        torch.set_num_threads(threads)
     size = args.size or (512 if args.model else 64)
     steps = args.steps or (20 if args.model else 4)
     settings = EngineSettings(

@@ -11,13 +11,14 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import torch
 
 from posegen.config import EngineSettings
 from posegen.engines.base import BatchingEngine, DetachedContext, EngineError, ErrorCode, RenderRequest
@@ -27,6 +28,7 @@ from posegen.engines.diffusers import (
     ModelSpec,
     pull_models,
 )
+from posegen.engines.diffusers.engine import OOM_RETRY_AFTER, pipeline_error
 from posegen.engines.registry import EngineRegistry
 from posegen.kit.openpose import Point
 from tests.engines.tiny_diffusers import TinyModels, write_tiny_models
@@ -83,8 +85,13 @@ def engine_settings(models: TinyModels, **changes: Any) -> EngineSettings:
 
 
 @pytest.fixture(scope="module")
-def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
-    return write_tiny_models(tmp_path_factory.mktemp("tiny-diffusers"), seed=0)
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TinyModels]:
+    # One intra-op thread: the tiny model gains nothing from more, and on a busy 2-core machine
+    # torch's threads waiting for each other made single renders take seconds instead of ~50 ms.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield write_tiny_models(tmp_path_factory.mktemp("tiny-diffusers"), seed=0)
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -305,3 +312,14 @@ def test_models_pull_command_reports_local_models_and_a_failed_fetch(
     )
     assert offline.returncode == 1
     assert "error: could not fetch 'posegen-tests/not-in-any-cache'" in offline.stderr
+
+
+def test_out_of_device_memory_is_retryable_other_failures_are_not() -> None:
+    cuda = pipeline_error(torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"), "x")
+    mps = pipeline_error(RuntimeError("MPS backend out of memory (MPS allocated: 17.00 GB)"), "x")
+    for error in (cuda, mps):
+        assert error.code is ErrorCode.PROVIDER_UNAVAILABLE
+        assert error.retryable and error.retry_after == OOM_RETRY_AFTER and not error.opens_breaker
+    broken = pipeline_error(ValueError("`image` has batch size 3, prompt has batch size 4"), "a batch of 4")
+    assert broken.code is ErrorCode.INTERNAL and not broken.retryable
+    assert "a batch of 4" in broken.message and "batch size 3" in broken.message

@@ -104,7 +104,7 @@ def build_tiny_pipeline(seed: int = 0) -> tuple[StableDiffusionPipeline, Control
         generator = torch.Generator().manual_seed(seed + 2)
         for name, parameter in controlnet.named_parameters():
             if name.startswith(zero_convolutions):
-                parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.5)
+                parameter.copy_(torch.randn(parameter.shape, generator=generator) * 5.0)
     scheduler = DDIMScheduler(
         beta_start=0.00085,
         beta_end=0.012,

@@ -68,6 +68,21 @@ class EngineInfo:
     batch_size: int
 
 
+def pipeline_error(exc: RuntimeError | ValueError, what: str) -> EngineError:
+    """What a failed pipeline call means for the queue. Out of device memory (CUDA's
+    `OutOfMemoryError`, MPS's "out of memory" RuntimeError) is transient: the device is this
+    engine's provider, and memory frees as other work ends. Anything else (inputs the model refuses,
+    a failure inside it) would fail the same way again."""
+    if "out of memory" in str(exc).lower():
+        return EngineError(
+            ErrorCode.PROVIDER_UNAVAILABLE,
+            f"out of device memory for {what}",
+            retryable=True,
+            retry_after=OOM_RETRY_AFTER,
+        )
+    return EngineError(ErrorCode.INTERNAL, f"pipeline failed for {what}: {str(exc)[:300]}", retryable=False)
+
+
 def _model_size(value: int, multiple: int) -> int:
     """`value` rounded to the nearest multiple the model takes (at least one multiple)."""
     return max(multiple, round(value / multiple) * multiple)
@@ -301,17 +316,11 @@ class DiffusersEngine:
             arguments |= self._avatar_arguments(loaded, requests, width, height)
         try:
             output = loaded.pipeline(**arguments)
-        except torch.cuda.OutOfMemoryError as exc:
-            torch.cuda.empty_cache()
-            raise EngineError(
-                ErrorCode.PROVIDER_UNAVAILABLE,
-                f"out of device memory for a batch of {len(requests)} at {width}×{height}",
-                retryable=True,
-                retry_after=OOM_RETRY_AFTER,
-            ) from exc
         except (RuntimeError, ValueError) as exc:
-            # The model refused the inputs or failed inside: the same call would fail again.
-            raise EngineError(ErrorCode.INTERNAL, f"pipeline failed: {exc}", retryable=False) from exc
+            error = pipeline_error(exc, f"a batch of {len(requests)} at {width}×{height}")
+            if error.code is ErrorCode.PROVIDER_UNAVAILABLE and loaded.device.startswith("cuda"):
+                torch.cuda.empty_cache()  # what the failed call cached goes back to the device
+            raise error from exc
         images: list[Image.Image] = []
         for request, image in zip(requests, output.images, strict=True):
             image = image.convert("RGB")

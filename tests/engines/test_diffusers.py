@@ -323,3 +323,48 @@ def test_out_of_device_memory_is_retryable_other_failures_are_not() -> None:
     broken = pipeline_error(ValueError("`image` has batch size 3, prompt has batch size 4"), "a batch of 4")
     assert broken.code is ErrorCode.INTERNAL and not broken.retryable
     assert "a batch of 4" in broken.message and "batch size 3" in broken.message
+
+
+# Run in a fresh interpreter where torch, diffusers and transformers cannot be imported (as without
+# the `local` extra): every posegen module still imports, and enabling the engine names the extra.
+WITHOUT_EXTRA = """
+import importlib, pkgutil, sys
+
+class NotInstalled:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in {"torch", "diffusers", "transformers"}:
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return None
+
+sys.meta_path.insert(0, NotInstalled())
+import posegen
+for module in pkgutil.walk_packages(posegen.__path__, "posegen."):
+    if module.name != "posegen.__main__":
+        importlib.import_module(module.name)
+from posegen.config import EngineSettings
+from posegen.engines.diffusers import DiffusersEngine, ExtraMissing
+try:
+    DiffusersEngine.from_settings(EngineSettings(diffusers_enabled=True))
+except ExtraMissing as exc:
+    print(exc.message)
+print(sorted(name for name in sys.modules if name.partition(".")[0] in {"torch", "diffusers"}))
+"""
+
+
+def test_posegen_imports_without_the_extra_and_enabling_the_engine_names_it(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("POSEGEN_")}
+    env["PYTHONPATH"] = str(ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_EXTRA],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines() == [
+        "the diffusers engine needs the `local` extra (torch is not installed): pip install 'posegen[local]'",
+        "[]",
+    ]

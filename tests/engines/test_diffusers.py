@@ -20,6 +20,10 @@ import numpy as np
 import pytest
 import torch
 
+# The filter snapshot_download applies; huggingface_hub.utils imports it without listing it in __all__.
+from huggingface_hub.utils import filter_repo_objects  # type: ignore[attr-defined]
+from PIL import Image
+
 from posegen.config import EngineSettings
 from posegen.engines.base import BatchingEngine, DetachedContext, EngineError, ErrorCode, RenderRequest
 from posegen.engines.diffusers import (
@@ -29,9 +33,10 @@ from posegen.engines.diffusers import (
     pull_models,
 )
 from posegen.engines.diffusers.engine import OOM_RETRY_AFTER, pipeline_error
+from posegen.engines.diffusers.pull import SKIPPED, wanted
 from posegen.engines.registry import EngineRegistry
 from posegen.kit.openpose import Point
-from tests.engines.tiny_diffusers import TinyModels, write_tiny_models
+from tests.engines.tiny_diffusers import TINY_IP_WEIGHT, TinyModels, write_tiny_ip_adapter, write_tiny_models
 from tests.fixtures.app import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,6 +102,22 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TinyModels
 @pytest.fixture(scope="module")
 async def engine(tiny_models: TinyModels) -> AsyncIterator[DiffusersEngine]:
     engine = DiffusersEngine.from_settings(engine_settings(tiny_models), batch_size=4)
+    yield engine
+    await engine.aclose()
+
+
+@pytest.fixture(scope="module")
+async def avatar_engine(
+    tiny_models: TinyModels, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[DiffusersEngine]:
+    adapter = write_tiny_ip_adapter(tmp_path_factory.mktemp("tiny-ip-adapter"), tiny_models)
+    settings = engine_settings(
+        tiny_models,
+        diffusers_ip_adapter=str(adapter),
+        diffusers_ip_adapter_weight=TINY_IP_WEIGHT,
+        diffusers_ip_adapter_scale=1.0,
+    )
+    engine = DiffusersEngine.from_settings(settings, batch_size=4)
     yield engine
     await engine.aclose()
 
@@ -207,6 +228,37 @@ async def test_a_batch_gives_what_each_request_gives_alone(engine: DiffusersEngi
     assert all(not np.array_equal(images[0], other) for other in images[1:])
 
 
+RED = Image.new("RGB", (48, 48), (230, 30, 30))
+NOISE = Image.fromarray(np.random.default_rng(3).integers(0, 256, (48, 48, 3), dtype=np.uint8))
+
+
+async def test_the_avatar_image_conditions_the_render_through_the_ip_adapter(
+    avatar_engine: DiffusersEngine, engine: DiffusersEngine
+) -> None:
+    red = await avatar_engine.render(request(avatar_image=RED), DetachedContext())
+    red_again = await avatar_engine.render(request(avatar_image=RED), DetachedContext())
+    noise = await avatar_engine.render(request(avatar_image=NOISE), DetachedContext())
+    none = await avatar_engine.render(request(), DetachedContext())
+    assert np.array_equal(pixels(red.image), pixels(red_again.image))
+    assert not np.array_equal(pixels(red.image), pixels(noise.image))
+    assert not np.array_equal(pixels(red.image), pixels(none.image))
+    # Without an avatar image the adapter is off (scale 0): the render of the engine without one.
+    plain = await engine.render(request(), DetachedContext())
+    assert np.abs(pixels(none.image) - pixels(plain.image)).max() <= 2
+    # With and without an avatar image cannot share a call (the adapter's scale is per call).
+    assert avatar_engine.batch_key(request(avatar_image=RED)) != avatar_engine.batch_key(request())
+    assert engine.batch_key(request(avatar_image=RED)) == engine.batch_key(request())
+
+
+async def test_a_batch_of_avatar_renders_gives_what_each_gives_alone(avatar_engine: DiffusersEngine) -> None:
+    requests = [request(seed=1, avatar_image=RED), request(seed=2, avatar_image=NOISE, points=ARMS_UP)]
+    batch = await avatar_engine.render_batch(requests, [DetachedContext(), DetachedContext()])
+    for item, outcome in zip(requests, batch, strict=True):
+        assert not isinstance(outcome, EngineError), outcome
+        alone = await avatar_engine.render(item, DetachedContext())
+        assert np.abs(pixels(outcome.image) - pixels(alone.image)).max() <= 2
+
+
 async def test_batch_keys_part_what_cannot_share_a_call(engine: DiffusersEngine) -> None:
     key = engine.batch_key(request())
     assert engine.batch_key(request(seed=99, points=ARMS_UP, prompt="other")) == key
@@ -264,6 +316,58 @@ def test_pull_uses_local_directories_where_they_are(
         ("controlnet", tiny_models.controlnet.resolve(), False),
     ]
     assert no_network == []
+
+
+# The files of the default repositories (their listing on the Hub, abridged to one of each kind).
+SD15_FILES = [
+    ".gitattributes", "README.md", "model_index.json", "v1-5-pruned.safetensors", "v1-5-pruned.ckpt",
+    "v1-5-pruned-emaonly.safetensors", "v1-inference.yaml", "feature_extractor/preprocessor_config.json",
+    "safety_checker/config.json", "safety_checker/model.safetensors", "scheduler/scheduler_config.json",
+    "text_encoder/config.json", "text_encoder/model.safetensors", "text_encoder/model.fp16.safetensors",
+    "text_encoder/pytorch_model.bin", "tokenizer/merges.txt", "tokenizer/special_tokens_map.json",
+    "tokenizer/tokenizer_config.json", "tokenizer/vocab.json", "unet/config.json",
+    "unet/diffusion_pytorch_model.safetensors", "unet/diffusion_pytorch_model.fp16.safetensors",
+    "unet/diffusion_pytorch_model.non_ema.safetensors", "unet/diffusion_pytorch_model.bin",
+    "vae/config.json", "vae/diffusion_pytorch_model.safetensors",
+    "vae/diffusion_pytorch_model.fp16.safetensors",
+]  # fmt: skip
+CONTROLNET_FILES = [
+    "README.md", "config.json", "diffusion_pytorch_model.safetensors",
+    "diffusion_pytorch_model.fp16.safetensors", "diffusion_pytorch_model.bin", "images/control.png",
+    "images/image_out.png",
+]  # fmt: skip
+IP_ADAPTER_FILES = [
+    "models/ip-adapter_sd15.safetensors", "models/ip-adapter_sd15.bin",
+    "models/ip-adapter-plus_sd15.safetensors",
+    "models/image_encoder/config.json", "models/image_encoder/model.safetensors",
+    "models/image_encoder/pytorch_model.bin", "sdxl_models/ip-adapter_sdxl.safetensors",
+]  # fmt: skip
+
+
+def test_pull_fetches_only_what_the_pipeline_loads() -> None:
+    spec = replace(ModelSpec.from_settings(EngineSettings()), ip_adapter="h94/IP-Adapter")
+    listings = {"base model": SD15_FILES, "controlnet": CONTROLNET_FILES, "ip-adapter": IP_ADAPTER_FILES}
+    fetched = {
+        role: sorted(
+            filter_repo_objects(listings[role], allow_patterns=list(patterns), ignore_patterns=list(SKIPPED))
+        )
+        for role, _, patterns in wanted(spec)
+    }
+    assert fetched == {
+        "base model": [
+            "feature_extractor/preprocessor_config.json",  # model_index.json lists it: it is loaded
+            "model_index.json", "scheduler/scheduler_config.json", "text_encoder/config.json",
+            "text_encoder/model.safetensors", "tokenizer/merges.txt", "tokenizer/special_tokens_map.json",
+            "tokenizer/tokenizer_config.json", "tokenizer/vocab.json", "unet/config.json",
+            "unet/diffusion_pytorch_model.safetensors", "vae/config.json",
+            "vae/diffusion_pytorch_model.safetensors",
+        ],
+        "controlnet": ["config.json", "diffusion_pytorch_model.safetensors"],
+        "ip-adapter": [
+            "models/image_encoder/config.json", "models/image_encoder/model.safetensors",
+            "models/ip-adapter_sd15.safetensors",
+        ],
+    }  # fmt: skip
 
 
 def _posegen(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess[str]:

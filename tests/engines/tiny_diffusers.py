@@ -26,12 +26,22 @@ from diffusers import (
     StableDiffusionPipeline,
     UNet2DConditionModel,
 )
-from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+from safetensors.torch import save_file
+from transformers import (
+    CLIPTextConfig,
+    CLIPTextModel,
+    CLIPTokenizer,
+    CLIPVisionConfig,
+    CLIPVisionModelWithProjection,
+)
 
 # Pixels per latent of the tiny VAE (two blocks: one downsampling); the control image encoder of the
 # ControlNet must shrink by the same factor, which `conditioning_embedding_out_channels` of two does.
 TINY_VAE_SCALE = 2
 TINY_MAX_TOKENS = 77
+TINY_CROSS_ATTENTION = 32  # the text encoder's width, which the UNet's cross-attention reads
+TINY_IP_TOKENS = 4  # image tokens the IP-Adapter adds to the text tokens
+TINY_IP_WEIGHT = "models/ip-adapter_tiny.safetensors"  # the layout of h94/IP-Adapter
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,7 @@ def build_tiny_pipeline(seed: int = 0) -> tuple[StableDiffusionPipeline, Control
         out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
         up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=32,
+        cross_attention_dim=TINY_CROSS_ATTENTION,
         norm_num_groups=1,
     )
     torch.manual_seed(seed + 1)
@@ -88,7 +98,7 @@ def build_tiny_pipeline(seed: int = 0) -> tuple[StableDiffusionPipeline, Control
         layers_per_block=2,
         in_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        cross_attention_dim=32,
+        cross_attention_dim=TINY_CROSS_ATTENTION,
         conditioning_embedding_out_channels=(16, 32),
         norm_num_groups=1,
     )
@@ -129,7 +139,7 @@ def build_tiny_pipeline(seed: int = 0) -> tuple[StableDiffusionPipeline, Control
             bos_token_id=0,
             eos_token_id=1,
             pad_token_id=1,
-            hidden_size=32,
+            hidden_size=TINY_CROSS_ATTENTION,
             intermediate_size=37,
             layer_norm_eps=1e-05,
             num_attention_heads=4,
@@ -158,3 +168,58 @@ def write_tiny_models(root: Path, seed: int = 0) -> TinyModels:
     pipeline.save_pretrained(models.base, safe_serialization=True)
     controlnet.save_pretrained(models.controlnet, safe_serialization=True)
     return models
+
+
+def write_tiny_ip_adapter(root: Path, models: TinyModels, seed: int = 0) -> Path:
+    """Write an IP-Adapter for the tiny UNet under `root`, laid out like `h94/IP-Adapter`:
+    `models/<weight>.safetensors` (keys `image_proj.*` and `ip_adapter.<n>.to_{k,v}_ip.weight`, the
+    format `load_ip_adapter` reads) and its CLIP vision encoder in `models/image_encoder/`.
+
+    The key numbering follows the original IP-Adapter checkpoints: the cross-attention processors
+    (`attn2`) of the UNet, in `attn_processors` order, are numbered 1, 3, 5, …
+    """
+    unet = UNet2DConditionModel.from_pretrained(models.base, subfolder="unet", local_files_only=True)
+    channels = list(unet.config.block_out_channels)
+    generator = torch.Generator().manual_seed(seed + 5)
+
+    def weight(rows: int, columns: int) -> torch.Tensor:
+        return torch.randn(rows, columns, generator=generator) * 3.0
+
+    tensors: dict[str, torch.Tensor] = {}
+    key = 1
+    for name in unet.attn_processors:
+        if name.endswith("attn1.processor"):
+            continue
+        block = int(name.split(".")[1]) if not name.startswith("mid_block") else -1
+        if name.startswith("mid_block"):
+            width = channels[-1]
+        elif name.startswith("up_blocks"):
+            width = list(reversed(channels))[block]
+        else:
+            width = channels[block]
+        tensors[f"ip_adapter.{key}.to_k_ip.weight"] = weight(width, TINY_CROSS_ATTENTION)
+        tensors[f"ip_adapter.{key}.to_v_ip.weight"] = weight(width, TINY_CROSS_ATTENTION)
+        key += 2
+    # ImageProjection: the encoder's image embedding → TINY_IP_TOKENS tokens of the text width.
+    tensors["image_proj.proj.weight"] = weight(TINY_CROSS_ATTENTION * TINY_IP_TOKENS, TINY_CROSS_ATTENTION)
+    tensors["image_proj.proj.bias"] = torch.zeros(TINY_CROSS_ATTENTION * TINY_IP_TOKENS)
+    tensors["image_proj.norm.weight"] = torch.ones(TINY_CROSS_ATTENTION)
+    tensors["image_proj.norm.bias"] = torch.zeros(TINY_CROSS_ATTENTION)
+    directory = root / "ip-adapter-tiny"
+    weight_file = directory / TINY_IP_WEIGHT
+    weight_file.parent.mkdir(parents=True)
+    save_file(tensors, str(weight_file))
+    torch.manual_seed(seed + 6)
+    encoder = CLIPVisionModelWithProjection(
+        CLIPVisionConfig(
+            hidden_size=32,
+            projection_dim=TINY_CROSS_ATTENTION,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            intermediate_size=37,
+            image_size=32,
+            patch_size=8,
+        )
+    )
+    encoder.save_pretrained(weight_file.parent / "image_encoder", safe_serialization=True)
+    return directory

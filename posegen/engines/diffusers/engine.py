@@ -341,7 +341,7 @@ class DiffusersEngine:
             request.avatar_image.convert("RGB") if request.avatar_image is not None and with_avatar else blank
             for request in requests
         ]
-        return {"ip_adapter_image": images}
+        return {"ip_adapter_image": [images]}  # one list per loaded adapter, one image per request
 
     async def aclose(self) -> None:
         """Free the pipeline and the device memory it held; the engine is unavailable afterwards."""

@@ -23,7 +23,8 @@ Role = Literal["base model", "controlnet", "ip-adapter"]
 PIPELINE_FILES = ("model_index.json", "*/*.json", "*/*.txt", "*/*.model", "*/*.safetensors")
 # A ControlNet repository: one model at the top (sharded or not), sample images beside it.
 MODEL_FILES = ("config.json", "diffusion_pytorch_model*.safetensors", "diffusion_pytorch_model*.json")
-SKIPPED_VARIANTS = ("*.fp16.safetensors", "*non_ema*", "*.ema.*")
+# Variants from_pretrained does not load by default, and the safety checker (1.2 GB) it is told to skip.
+SKIPPED = ("*.fp16.safetensors", "*non_ema*", "*.ema.*", "safety_checker/*")
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,8 @@ def local_directory(model: str) -> Path | None:
     return path.resolve() if path.is_dir() else None
 
 
-def _wanted(spec: ModelSpec) -> list[tuple[Role, str, tuple[str, ...]]]:
+def wanted(spec: ModelSpec) -> list[tuple[Role, str, tuple[str, ...]]]:
+    """Each configured model with its role and the file patterns to fetch of it (`SKIPPED` aside)."""
     wanted: list[tuple[Role, str, tuple[str, ...]]] = [
         ("base model", spec.base_model, PIPELINE_FILES),
         ("controlnet", spec.controlnet, MODEL_FILES),
@@ -66,7 +68,7 @@ def pull_models(spec: ModelSpec, *, token: str | None = None) -> list[PullOutcom
     (blocking; a download of gigabytes the first time, a quick check after). `token` is for gated
     repositories; without it huggingface_hub uses its own login (`HF_TOKEN`)."""
     outcomes: list[PullOutcome] = []
-    for role, model, patterns in _wanted(spec):
+    for role, model, patterns in wanted(spec):
         directory = local_directory(model)
         if directory is not None:
             outcomes.append(PullOutcome(model, role, directory, pulled=False))
@@ -77,7 +79,7 @@ def pull_models(spec: ModelSpec, *, token: str | None = None) -> list[PullOutcom
             raise ExtraMissing("huggingface_hub") from exc
         try:
             path = hub.snapshot_download(
-                model, allow_patterns=list(patterns), ignore_patterns=list(SKIPPED_VARIANTS), token=token
+                model, allow_patterns=list(patterns), ignore_patterns=list(SKIPPED), token=token
             )
         except (OSError, ValueError) as exc:  # HTTP, offline and cache errors; ids that are not ids
             raise PullFailed(model, str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc

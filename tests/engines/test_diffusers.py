@@ -32,7 +32,7 @@ from posegen.engines.diffusers import (
     ModelSpec,
     pull_models,
 )
-from posegen.engines.diffusers.engine import OOM_RETRY_AFTER, pipeline_error
+from posegen.engines.diffusers.calls import OOM_RETRY_AFTER, pipeline_error
 from posegen.engines.diffusers.pull import SKIPPED, wanted
 from posegen.engines.registry import EngineRegistry
 from posegen.kit.openpose import Point

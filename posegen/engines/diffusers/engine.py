@@ -18,11 +18,11 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
 
 import structlog
-from PIL import Image
 
 from posegen.config import EngineSettings
 from posegen.engines.base import (
@@ -34,25 +34,13 @@ from posegen.engines.base import (
     RenderRequest,
     RenderResult,
     RetrySchedule,
-    control_image,
 )
+from posegen.engines.diffusers.calls import CallOptions, model_size, run_batch, uses_avatar
 from posegen.engines.diffusers.loading import VARIANTS, LoadedPipeline, ModelSpec, load_pipeline
 
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
-
-# After an out-of-memory error the batch goes back to the queue; the device needs a moment to
-# settle (other batches finishing, the allocator's cache emptied) before the same work fits.
-OOM_RETRY_AFTER = 5.0
-# A FLUX union ControlNet is told which control it gets; pose is mode 4 in the union models
-# (InstantX / Shakker-Labs: canny 0, tile 1, depth 2, blur 3, pose 4, gray 5, low quality 6).
-UNION_POSE_MODE = 4
-_SEED_MASK = (1 << 64) - 1  # torch seeds are unsigned 64-bit
-
-
-class _Cancelled(Exception):
-    """Raised from the step callback to leave the pipeline between two steps."""
 
 
 @dataclass(frozen=True)
@@ -66,26 +54,6 @@ class EngineInfo:
     dtype: str
     ip_adapter: str | None
     batch_size: int
-
-
-def pipeline_error(exc: RuntimeError | ValueError, what: str) -> EngineError:
-    """What a failed pipeline call means for the queue. Out of device memory (CUDA's
-    `OutOfMemoryError`, MPS's "out of memory" RuntimeError) is transient: the device is this
-    engine's provider, and memory frees as other work ends. Anything else (inputs the model refuses,
-    a failure inside it) would fail the same way again."""
-    if "out of memory" in str(exc).lower():
-        return EngineError(
-            ErrorCode.PROVIDER_UNAVAILABLE,
-            f"out of device memory for {what}",
-            retryable=True,
-            retry_after=OOM_RETRY_AFTER,
-        )
-    return EngineError(ErrorCode.INTERNAL, f"pipeline failed for {what}: {str(exc)[:300]}", retryable=False)
-
-
-def _model_size(value: int, multiple: int) -> int:
-    """`value` rounded to the nearest multiple the model takes (at least one multiple)."""
-    return max(multiple, round(value / multiple) * multiple)
 
 
 class DiffusersEngine:
@@ -172,15 +140,12 @@ class DiffusersEngine:
         multiple = self._classes.size_multiple
         return (
             self.spec.base_model,
-            _model_size(request.width, multiple),
-            _model_size(request.height, multiple),
+            model_size(request.width, multiple),
+            model_size(request.height, multiple),
             self.steps.get(request.quality),
             self.guidance,
-            self._uses_avatar(request),
+            uses_avatar(self.spec, request),
         )
-
-    def _uses_avatar(self, request: RenderRequest) -> bool:
-        return self.spec.ip_adapter is not None and request.avatar_image is not None
 
     async def render(self, request: RenderRequest, context: RenderContext) -> RenderResult:
         """Render one pose (a batch of one); raise `EngineError` on failure."""
@@ -222,10 +187,11 @@ class DiffusersEngine:
             loop.call_soon_threadsafe(report, step, total)
 
         cancel = threading.Event()
+        options = CallOptions(steps, self.guidance, self.ip_adapter_scale)
         started = time.monotonic()
         try:
             images = await self._on_device(
-                lambda: self._run(loaded, requests, steps, progress, cancel), cancel
+                partial(run_batch, loaded, requests, options, progress, cancel), cancel
             )
         except EngineError as error:
             log.warning(
@@ -262,86 +228,8 @@ class DiffusersEngine:
             cancel.set()
             await asyncio.wait([future])
             if not future.cancelled():
-                future.exception()  # retrieved: it is the expected `_Cancelled` (or a late result)
+                future.exception()  # retrieved: the expected `Cancelled` (or a late result)
             raise
-
-    def _run(
-        self,
-        loaded: LoadedPipeline,
-        requests: Sequence[RenderRequest],
-        steps: int,
-        progress: Callable[[int, int], None],
-        cancel: threading.Event,
-    ) -> list[Image.Image]:
-        """One pipeline call for the batch (on the render thread); the images at the requests' sizes."""
-        import torch
-
-        if cancel.is_set():  # cancelled while waiting for the device
-            raise _Cancelled
-        multiple = self._classes.size_multiple
-        first = requests[0]
-        width, height = _model_size(first.width, multiple), _model_size(first.height, multiple)
-        # The control map is drawn at the model's size: lines stay crisp, no resampling.
-        controls = [control_image(replace(request, width=width, height=height)) for request in requests]
-        # One CPU generator per image: the same seed gives the same initial noise on any device,
-        # alone or in a batch.
-        generators = [torch.Generator("cpu").manual_seed(request.seed & _SEED_MASK) for request in requests]
-
-        def on_step_end(pipeline: Any, step: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
-            if cancel.is_set():
-                raise _Cancelled
-            progress(step + 1, int(pipeline.num_timesteps))
-            return tensors
-
-        arguments: dict[str, Any] = {
-            "prompt": [request.prompt for request in requests],
-            "height": height,
-            "width": width,
-            "num_inference_steps": steps,
-            "guidance_scale": self.guidance,
-            "generator": generators,
-            "num_images_per_prompt": 1,
-            "callback_on_step_end": on_step_end,
-            "output_type": "pil",
-        }
-        if loaded.spec.variant == "flux":
-            # FLUX.1-dev is guidance-distilled: it takes no negative prompt without true CFG.
-            arguments["control_image"] = controls
-            if loaded.union_controlnet:
-                arguments["control_mode"] = UNION_POSE_MODE
-        else:
-            arguments["image"] = controls
-            arguments["negative_prompt"] = [request.negative_prompt for request in requests]
-        if loaded.spec.ip_adapter is not None:
-            arguments |= self._avatar_arguments(loaded, requests, width, height)
-        try:
-            output = loaded.pipeline(**arguments)
-        except (RuntimeError, ValueError) as exc:
-            error = pipeline_error(exc, f"a batch of {len(requests)} at {width}×{height}")
-            if error.code is ErrorCode.PROVIDER_UNAVAILABLE and loaded.device.startswith("cuda"):
-                torch.cuda.empty_cache()  # what the failed call cached goes back to the device
-            raise error from exc
-        images: list[Image.Image] = []
-        for request, image in zip(requests, output.images, strict=True):
-            image = image.convert("RGB")
-            if image.size != (request.width, request.height):
-                image = image.resize((request.width, request.height), Image.Resampling.LANCZOS)
-            images.append(image)
-        return images
-
-    def _avatar_arguments(
-        self, loaded: LoadedPipeline, requests: Sequence[RenderRequest], width: int, height: int
-    ) -> dict[str, Any]:
-        """IP-Adapter inputs: the avatar images at the configured scale, or a blank image at scale 0
-        (a loaded IP-Adapter always expects an image; the batch key keeps the two kinds apart)."""
-        with_avatar = self._uses_avatar(requests[0])
-        loaded.pipeline.set_ip_adapter_scale(self.ip_adapter_scale if with_avatar else 0.0)
-        blank = Image.new("RGB", (width, height))
-        images = [
-            request.avatar_image.convert("RGB") if request.avatar_image is not None and with_avatar else blank
-            for request in requests
-        ]
-        return {"ip_adapter_image": [images]}  # one list per loaded adapter, one image per request
 
     async def aclose(self) -> None:
         """Free the pipeline and the device memory it held; the engine is unavailable afterwards."""

@@ -1,4 +1,4 @@
-"""`posegen` command line: serve, migrate, seed, users, credits, library, doctor."""
+"""`posegen` command line: serve, migrate, seed, users, credits, library, models, doctor."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from posegen.config import Settings
 from posegen.credits import ledger
 from posegen.credits.models import EntryKind
 from posegen.doctor import examine, report
+from posegen.engines.diffusers import ModelSpec, pull_models
 from posegen.errors import NotFound, PosegenError
 from posegen.observability.logging import configure_logging
 from posegen.services import Services, build_services
@@ -29,6 +30,8 @@ credits_app = typer.Typer(help="Move credits.", no_args_is_help=True)
 app.add_typer(credits_app, name="credits")
 library_app = typer.Typer(help="The pose library.", no_args_is_help=True)
 app.add_typer(library_app, name="library")
+models_app = typer.Typer(help="Weights of the local `diffusers` engine.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
 
 T = TypeVar("T")
 
@@ -277,6 +280,22 @@ def library_contact_sheet(
         raise typer.Exit(1)
     save_compressed(contact_sheet(entries, columns=columns, cell=cell), str(out))
     typer.echo(f"wrote {len(entries)} poses to {out}")
+
+
+@models_app.command("pull")
+def models_pull() -> None:
+    """Fetch the `diffusers` engine's weights (POSEGEN_ENGINES_DIFFUSERS_*) into the Hugging Face cache
+    (HF_HOME), so workers load them without a network; a model set as a local directory is used where
+    it is. Run once per machine or image, before starting a worker with the engine enabled."""
+    settings = _settings()
+    try:
+        outcomes = pull_models(ModelSpec.from_settings(settings.engines))
+    except PosegenError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    for outcome in outcomes:
+        state = "pulled" if outcome.pulled else "present (local directory, nothing to pull)"
+        typer.echo(f"{outcome.role}: {outcome.model}: {state} at {outcome.path}")
 
 
 @app.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
@@ -73,6 +74,70 @@ class EngineSettings(BaseModel):
         if len(set(cleaned)) != len(cleaned):
             raise ValueError("ComfyUI URLs must not repeat")
         return cleaned
+
+    diffusers_enabled: bool = Field(
+        False,
+        description=(
+            "Offer the `diffusers` engine: a pose-conditioned model (ControlNet OpenPose) on this process's "
+            "own GPU. Needs `pip install 'posegen[local]'` and the weights in the local cache "
+            "(`posegen models pull`); a missing one stops the process at start."
+        ),
+    )
+    diffusers_base_model: str = Field(
+        "stable-diffusion-v1-5/stable-diffusion-v1-5",
+        description=(
+            "Base model of the `diffusers` engine: a Hugging Face id (read from the local cache, never "
+            "downloaded at render time) or a local directory."
+        ),
+    )
+    diffusers_controlnet: str = Field(
+        "lllyasviel/control_v11p_sd15_openpose",
+        description="OpenPose ControlNet matching the base model (Hugging Face id or local directory).",
+    )
+    diffusers_variant: Literal["sd15", "sdxl", "flux"] = Field(
+        "sd15",
+        description=(
+            "Model family of the base model and ControlNet: `sd15`, `sdxl` or `flux` (a FLUX ControlNet, "
+            "union models included)."
+        ),
+    )
+    diffusers_device: str = Field(
+        "auto",
+        pattern=r"^(auto|cpu|mps|cuda(:[0-9]+)?)$",
+        description="Torch device of the `diffusers` engine: `auto` (cuda, else mps, else cpu), `cuda:N`, …",
+    )
+    diffusers_dtype: Literal["auto", "float16", "bfloat16", "float32"] = Field(
+        "auto",
+        description=(
+            "Weight precision: `auto` is float16 on CUDA (bfloat16 for `flux`, which overflows in float16) "
+            "and float32 elsewhere."
+        ),
+    )
+    diffusers_ip_adapter: str | None = Field(
+        None,
+        description=(
+            "IP-Adapter (Hugging Face id or local directory, e.g. `h94/IP-Adapter`) through which a "
+            "request's avatar image conditions the render; empty: the avatar image is not used."
+        ),
+    )
+    diffusers_ip_adapter_weight: str = Field(
+        "models/ip-adapter_sd15.safetensors",
+        description="Path of the IP-Adapter weight file inside `diffusers_ip_adapter` (subfolder/file).",
+    )
+    diffusers_ip_adapter_scale: float = Field(
+        0.6, ge=0, le=2, description="How strongly the avatar image steers the render (IP-Adapter scale)."
+    )
+    diffusers_steps_draft: int = Field(12, ge=1, le=200, description="Denoising steps of a `draft` render.")
+    diffusers_steps_standard: int = Field(
+        25, ge=1, le=200, description="Denoising steps of a `standard` render."
+    )
+    diffusers_steps_pro: int = Field(40, ge=1, le=200, description="Denoising steps of a `pro` render.")
+    diffusers_guidance: float = Field(
+        7.0,
+        ge=0,
+        le=30,
+        description="Classifier-free guidance scale (for `flux`, the distilled guidance, e.g. 3.5).",
+    )
 
 
 class WorkSettings(BaseModel):

@@ -1,1 +1,2 @@
-"""Image engines behind one protocol: mannequin (offline), flux (HTTP), sleep (tests only)."""
+"""Image engines behind one protocol: mannequin (offline), flux (HTTP), diffusers (local GPU), sleep
+(tests only)."""

@@ -100,7 +100,8 @@ class RenderRequest:
     seed: int
     avatar: Mapping[str, str] = field(default_factory=dict)
     background: BackgroundSpec | None = None
-    # The project's avatar picture (decoded by the caller), for engines that take a reference image.
+    # The project's avatar picture (RGB, decoded by the caller), for engines that take a reference
+    # image of the person (the `diffusers` engine with an IP-Adapter); the others ignore it.
     avatar_image: Image.Image | None = None
 
 

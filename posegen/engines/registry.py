@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from posegen.config import Settings
 from posegen.engines.base import Engine
 from posegen.engines.comfyui.engine import ComfyUIEngine
+from posegen.engines.diffusers.engine import DiffusersEngine
 from posegen.engines.flux.engine import FluxEngine
 from posegen.engines.mannequin import MannequinEngine
 from posegen.engines.sleep import SleepEngine
@@ -27,6 +28,16 @@ class EngineRegistry:
         else:
             engines["comfyui"] = UnconfiguredEngine(
                 "comfyui", "Remote ComfyUI GPU servers (set POSEGEN_ENGINES_COMFYUI_URLS to use them)."
+            )
+        if settings.engines.diffusers_enabled:
+            # Loads the model now: a missing extra or model stops the process at start.
+            engines["diffusers"] = DiffusersEngine.from_settings(
+                settings.engines, batch_size=settings.work.batch_size
+            )
+        else:
+            engines["diffusers"] = UnconfiguredEngine(
+                "diffusers",
+                "A local GPU in the worker (set POSEGEN_ENGINES_DIFFUSERS_ENABLED=true to use it).",
             )
         if settings.engines.enable_sleep:
             engines["sleep"] = SleepEngine(settings.engines.sleep_latency_ms / 1000)

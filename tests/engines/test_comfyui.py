@@ -594,7 +594,8 @@ async def test_a_workflow_with_the_avatar_uploads_it(tmp_path: Path, server: Fak
 async def test_settings_and_registry_offer_comfyui_only_when_configured(server: FakeComfyUI) -> None:
     plain = EngineRegistry.from_settings(Settings())
     try:
-        assert plain.get("comfyui") is None
+        listed = plain.get("comfyui")  # listed, so people see it exists, but takes no work
+        assert listed is not None and not listed.available() and not isinstance(listed, ComfyUIEngine)
     finally:
         await plain.aclose()
     settings = Settings.model_validate(

@@ -55,6 +55,12 @@ ARMS_UP: list[Point] = [
 ]  # fmt: skip
 
 
+# Largest difference, in 8-bit levels, between equal renders computed in another order (a batch
+# against one at a time): float rounding, carried through the steps and the VAE's four levels.
+# Renders that differ in seed, pose or prompt differ by far more.
+ROUNDING = 6
+
+
 def request(**changes: Any) -> RenderRequest:
     base = RenderRequest(
         points=STANDING,
@@ -221,7 +227,7 @@ async def test_a_batch_gives_what_each_request_gives_alone(engine: DiffusersEngi
         alone = await engine.render(item, DetachedContext())
         # Batched matrix products sum in another order: equal up to float rounding.
         difference = np.abs(pixels(outcome.image) - pixels(alone.image))
-        assert difference.max() <= 2, difference.max()
+        assert difference.max() <= ROUNDING, difference.max()
         assert context.steps == [(step, STEPS) for step in range(1, STEPS + 1)]
     # The four images differ from each other: each request got its own seed, pose and prompt.
     images = [pixels(outcome.image) for outcome in batch if not isinstance(outcome, EngineError)]
@@ -244,7 +250,7 @@ async def test_the_avatar_image_conditions_the_render_through_the_ip_adapter(
     assert not np.array_equal(pixels(red.image), pixels(none.image))
     # Without an avatar image the adapter is off (scale 0): the render of the engine without one.
     plain = await engine.render(request(), DetachedContext())
-    assert np.abs(pixels(none.image) - pixels(plain.image)).max() <= 2
+    assert np.abs(pixels(none.image) - pixels(plain.image)).max() <= ROUNDING
     # With and without an avatar image cannot share a call (the adapter's scale is per call).
     assert avatar_engine.batch_key(request(avatar_image=RED)) != avatar_engine.batch_key(request())
     assert engine.batch_key(request(avatar_image=RED)) == engine.batch_key(request())
@@ -256,7 +262,7 @@ async def test_a_batch_of_avatar_renders_gives_what_each_gives_alone(avatar_engi
     for item, outcome in zip(requests, batch, strict=True):
         assert not isinstance(outcome, EngineError), outcome
         alone = await avatar_engine.render(item, DetachedContext())
-        assert np.abs(pixels(outcome.image) - pixels(alone.image)).max() <= 2
+        assert np.abs(pixels(outcome.image) - pixels(alone.image)).max() <= ROUNDING
 
 
 async def test_batch_keys_part_what_cannot_share_a_call(engine: DiffusersEngine) -> None:

@@ -99,7 +99,8 @@ def build_tiny_pipeline(seed: int = 0) -> tuple[StableDiffusionPipeline, Control
         in_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
         cross_attention_dim=TINY_CROSS_ATTENTION,
-        conditioning_embedding_out_channels=(16, 32),
+        # Four entries: three stride-2 steps, the latent scale of SD 1.5's VAE (below).
+        conditioning_embedding_out_channels=(4, 4, 8, 8),
         norm_num_groups=1,
     )
     # A trained ControlNet's "zero convolutions" (after the control image encoder, and on each
@@ -124,13 +125,16 @@ def build_tiny_pipeline(seed: int = 0) -> tuple[StableDiffusionPipeline, Control
         steps_offset=1,
     )
     torch.manual_seed(seed + 3)
+    # Four levels, as SD 1.5's VAE: latents are an eighth of the image's side, so a 512² draft
+    # denoises 64² latents (with two levels it would be 256², and attention over them takes minutes).
     vae = AutoencoderKL(
-        block_out_channels=(4, 8),
+        block_out_channels=(4, 4, 8, 8),
         in_channels=3,
         out_channels=3,
-        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
-        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
+        down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4,
         latent_channels=4,
+        layers_per_block=1,
         norm_num_groups=2,
     )
     torch.manual_seed(seed + 4)

@@ -38,7 +38,7 @@ from posegen.generation.models import (
     PoseStatus,
 )
 from posegen.generation.pricing import POSE_REFERENCE
-from posegen.generation.repository import lease_guard, requeue_rounds
+from posegen.generation.repository import lease_guard, requeue_rounds, seconds_per_pose
 from posegen.kit.time import utcnow
 from posegen.observability.prometheus import PROCESS as METRICS
 
@@ -238,16 +238,20 @@ async def _count(
             Generation.poses_failed,
             Generation.poses_canceled,
             Generation.total_expected,
+            Generation.engine,
         )
     )
-    completed, failed, canceled, total = result.one()
+    completed, failed, canceled, total, engine = result.one()
     if completed + failed + canceled < total:
+        # A failure or cancel has no pace of its own: the engine's measured mean time per pose.
+        per_pose = await seconds_per_pose(session, engine) or 0.0
+        remaining = total - completed - failed - canceled
         progress = GenerationProgress(
             completed=completed,
             failed=failed,
             total=total,
             percentage=round(100 * (completed + failed + canceled) / total, 2),
-            estimated_time_remaining=None,
+            estimated_time_remaining=round(remaining * per_pose, 1),
         )
         await events.append_many(session, generation_id, user_id, [*first, progress])
         return None

@@ -134,6 +134,19 @@ async def test_compatible_poses_render_in_one_call_and_each_settles_on_its_own(
         )
     assert kinds.count("pose.completed") == 5 and kinds.count("pose.failed") == 1
     assert kinds[-1] == "generation.partial"
+    # Once a pose has finished (completed or failed), progress always estimates the time left.
+    async with db.session(write=False) as session:
+        progress = list(
+            await session.scalars(
+                select(GenerationEvent.data).where(
+                    GenerationEvent.generation_id == generation_id,
+                    GenerationEvent.kind == "generation.progress",
+                )
+            )
+        )
+    assert len(progress) == 5
+    assert all(isinstance(data["estimatedTimeRemaining"], float) for data in progress)
+    assert all(data["estimatedTimeRemaining"] >= 0 for data in progress)
 
 
 async def test_incompatible_poses_are_units_of_their_own_and_surplus_units_go_back_uncounted(

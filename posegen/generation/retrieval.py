@@ -1,48 +1,21 @@
 """Text generations: find the library poses a prompt describes, and vary them per seed.
 
-Ranking is lexical (name, description and tags, with a few synonyms), which
-is what a curated, tagged library of a few hundred poses needs; the small
-per-seed joint perturbation makes each variation a slightly different take
-on the same pose.
+Ranking is lexical (name, description and tags, with the synonyms and word
+matching of library search), which is what a curated, tagged library of a few
+hundred poses needs. Variations take distinct poses while enough match; the
+small per-seed joint perturbation makes a repeated pose a slightly different
+take on it.
 """
 
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from posegen.kit.openpose import Point
+from posegen.library import synonyms
 
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "sit": ("sitting", "seated", "chair"),
-    "sitting": ("sit", "seated", "chair"),
-    "seated": ("sit", "sitting", "chair"),
-    "stand": ("standing", "upright"),
-    "standing": ("stand", "upright"),
-    "walk": ("walking", "stride", "stroll"),
-    "walking": ("walk", "stride", "stroll"),
-    "run": ("running", "sprint", "jog"),
-    "running": ("run", "sprint", "jog"),
-    "jump": ("jumping", "leap"),
-    "jumping": ("jump", "leap"),
-    "wave": ("waving", "hello"),
-    "waving": ("wave", "hello"),
-    "point": ("pointing",),
-    "pointing": ("point",),
-    "lean": ("leaning",),
-    "leaning": ("lean",),
-    "stretch": ("stretching", "yoga"),
-    "stretching": ("stretch", "yoga"),
-    "crossed": ("cross", "folded"),
-    "confident": ("power", "strong"),
-    "business": ("professional", "office", "corporate"),
-    "professional": ("business", "office", "corporate"),
-    "relaxed": ("casual", "comfortable"),
-    "casual": ("relaxed", "everyday"),
-}
-_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 JITTER = 0.006  # of the canvas: visible as a different take, never a different pose
 
 
@@ -54,33 +27,40 @@ class Candidate:
     tags: Sequence[str]
 
 
-def _words(text: str) -> set[str]:
-    return set(_WORD.findall(text.casefold()))
+def score(terms: Sequence[Sequence[str]], candidate: Candidate) -> tuple[int, int]:
+    """How well a pose matches a prompt's `terms` (`synonyms.terms`, the rule of library search):
+    how many of its words it matches, then where — in the name 3, in a tag 2, in the description 1."""
+    name = candidate.name.casefold()
+    tags = [tag.casefold() for tag in candidate.tags]
+    description = candidate.description.casefold()
+    matched = weight = 0
+    for term in terms:
+        if synonyms.matches(term, name):
+            weight += 3
+        elif any(synonyms.matches(term, tag) for tag in tags):
+            weight += 2
+        elif synonyms.matches(term, description):
+            weight += 1
+        else:
+            continue
+        matched += 1
+    return matched, weight
 
 
-def _expanded(words: set[str]) -> set[str]:
-    found = set(words)
-    for word in words:
-        found.update(SYNONYMS.get(word, ()))
-    return found
-
-
-def score(prompt: str, candidate: Candidate) -> float:
-    """How well a pose matches a prompt: name words count most, then tags, then description."""
-    wanted = _expanded(_words(prompt))
-    name = _words(candidate.name)
-    tags = set().union(*(_words(tag) for tag in candidate.tags)) if candidate.tags else set()
-    description = _words(candidate.description)
-    return 3.0 * len(wanted & name) + 2.0 * len(wanted & tags) + 1.0 * len(wanted & description)
-
-
-def rank(prompt: str, candidates: Sequence[Candidate], limit: int = 3) -> list[Candidate]:
-    """The best matches (ties broken by name), keeping those within half of the best score."""
-    scored = sorted(((score(prompt, c), c.name, c) for c in candidates), key=lambda item: (-item[0], item[1]))
+def rank(prompt: str, candidates: Sequence[Candidate]) -> list[Candidate]:
+    """The poses a prompt describes, best first (ties by name, then id, so one prompt always picks
+    the same poses): those matching at least half as many of its words as the best one does.
+    A pose matching every word — what library search finds — ranks above any that misses one.
+    When no pose matches any word, every candidate, by name."""
+    terms = synonyms.terms(prompt)
+    scored = sorted(
+        ((score(terms, c), c) for c in candidates),
+        key=lambda item: (-item[0][0], -item[0][1], item[1].name, item[1].pose_id),
+    )
     if not scored:
         return []
-    best = scored[0][0]
-    return [c for value, _, c in scored[:limit] if value >= best / 2 and (value > 0 or best == 0)]
+    best = scored[0][0][0]
+    return [c for (matched, _), c in scored if best == 0 or 2 * matched >= best]
 
 
 def perturb(points: Sequence[Point], seed: int) -> list[Point]:

@@ -125,6 +125,7 @@ async def _plan(session: AsyncSession, user: User, body: GenerateRequest, base_s
         raise ValidationFailed("textPrompt: no library pose matches this description", field="textPrompt")
     planned = []
     for index in range(body.variation_count):
+        # Distinct poses while enough match (best first), then round again.
         pose = poses[ranked[index % len(ranked)].pose_id]
         points, depth = _keypoints(pose)
         moved = [list(point) for point in perturb([(p[0], p[1], p[2]) for p in points], base_seed + index)]

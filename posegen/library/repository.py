@@ -6,11 +6,12 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.kit.orm import upsert
 from posegen.kit.pagination import PageRequest, escape_like, paginate
+from posegen.library import synonyms
 from posegen.library.models import Pose, PoseCategory, PoseFavorite, PoseTag
 
 Sort = Literal["popular", "newest", "name"]
@@ -56,7 +57,14 @@ async def public_counts(session: AsyncSession, category_ids: Collection[str]) ->
 
 
 def _search_clause(text: str) -> ColumnElement[bool]:
-    return Pose.search_text.like(f"%{escape_like(text.casefold())}%", escape="\\")
+    """Every word of `text` (or one of its synonyms) somewhere in the pose's search text, in any
+    order; `%`, `_` and `\\` stay literal (`synonyms` has the rule, the service bounds the words)."""
+    return and_(
+        *(
+            or_(*(Pose.search_text.like(f"%{escape_like(word)}%", escape="\\") for word in term))
+            for term in synonyms.terms(text)
+        )
+    )
 
 
 async def list_poses(

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.errors import NotFound, ValidationFailed
 from posegen.kit.pagination import PageRequest
-from posegen.library import repository
+from posegen.library import repository, synonyms
 from posegen.library.models import Pose, PoseCategory
 from posegen.library.repository import PoseFilter
 from posegen.library.schemas import (
@@ -95,13 +95,18 @@ async def category_tree(session: AsyncSession) -> CategoryTree:
 
 
 def normalise_search(search: str | None) -> str | None:
-    """Trimmed search text; too short is ignored, too long is refused."""
+    """Trimmed search text; too short (or without a word) is ignored, too long or with more than
+    `synonyms.MAX_WORDS` words is refused (each word adds to the query's SQL)."""
     if search is None:
         return None
     text = search.strip()
     if len(text) > SEARCH_MAX:
         raise ValidationFailed(f"search: at most {SEARCH_MAX} characters", field="search")
-    return text if len(text) >= SEARCH_MIN else None
+    if len(text) < SEARCH_MIN or not synonyms.words(text):
+        return None
+    if len(synonyms.words(text)) > synonyms.MAX_WORDS:
+        raise ValidationFailed(f"search: at most {synonyms.MAX_WORDS} words", field="search")
+    return text
 
 
 async def resolve_category_filter(

@@ -8,9 +8,10 @@
 4. its poses and background changes. A transaction holding a generation row
    never waits for a pose a worker may hold: cancel and the reconciler take
    queued or expired poses with `SKIP LOCKED`; retry and delete touch only
-   finished poses; an outcome touches only the pose its worker leases;
+   finished poses; an outcome touches only the pose its worker leases (and,
+   when it ends the generation, its completed poses, which no worker holds);
 5. the credit account or quota row (through the ledger);
-6. shared library rows (pose usage counters), in id order.
+6. shared library rows (pose usage counters, when a generation ends), in id order.
 
 Claims are the one inversion: a claim locks a pose with `SKIP LOCKED` (it
 never waits for a pose) and then, the first time a queued generation is

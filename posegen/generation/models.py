@@ -164,6 +164,9 @@ class GeneratedPose(Base):
     # Raised by each retry of a failed pose: a retried pose is charged again, so its
     # refund needs a reference of its own.
     charge_round: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Whether this completed pose was added to its library pose's usage (once, when its generation
+    # ends: `repository.count_completed_uses`).
+    usage_counted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     image_key: Mapped[str | None] = mapped_column(String(512), nullable=True)
     thumbnail_key: Mapped[str | None] = mapped_column(String(512), nullable=True)
     control_map_key: Mapped[str | None] = mapped_column(String(512), nullable=True)

@@ -38,7 +38,12 @@ from posegen.generation.models import (
     PoseStatus,
 )
 from posegen.generation.pricing import POSE_REFERENCE
-from posegen.generation.repository import lease_guard, requeue_rounds, seconds_per_pose
+from posegen.generation.repository import (
+    count_completed_uses,
+    lease_guard,
+    requeue_rounds,
+    seconds_per_pose,
+)
 from posegen.kit.time import utcnow
 from posegen.observability.prometheus import PROCESS as METRICS
 
@@ -279,6 +284,10 @@ async def finalize(session: AsyncSession, generation_id: str) -> Finished | None
     generation.status = status.value
     generation.completed_at = utcnow()
     await session.flush()
+    # Library usage counts completed poses, once per generation end rather than per pose: no extra
+    # statement on a pose's way, and no hot library row locked by every completion.
+    if generation.poses_completed:
+        await count_completed_uses(session, generation.id)
     # After a requeue (`generation/requeue.py`) the generation ends again: the final event names the
     # round it ends, so a client tells it from the final event it saw before.
     rounds = await requeue_rounds(session, generation.id)

@@ -9,6 +9,7 @@ plain values. A lookup by id with a user id is owner-filtered: another user's ro
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -191,9 +192,29 @@ async def visible_library_poses(
     return list(await session.scalars(select(Pose).where(library.visible_to(user_id, category_ids))))
 
 
-async def count_pose_uses(session: AsyncSession, uses: Mapping[str, int]) -> None:
+async def count_completed_uses(session: AsyncSession, generation_id: str) -> None:
+    """Add the generation's completed poses not yet counted to their library poses' usage and
+    popularity, and mark them counted: each completed pose counts once, whatever rounds of retries
+    end the generation again. The caller holds the generation's lock (LOCK ORDER step 3)."""
+    result = await session.execute(
+        update(GeneratedPose)
+        .where(
+            GeneratedPose.generation_id == generation_id,
+            GeneratedPose.status == PoseStatus.COMPLETED.value,
+            GeneratedPose.usage_counted.is_(False),
+        )
+        .values(usage_counted=True)
+        .returning(GeneratedPose.pose_id)
+        .execution_options(synchronize_session=False)
+    )
+    uses = Counter(pose_id for pose_id in result.scalars() if pose_id is not None)
+    await _count_pose_uses(session, uses)
+
+
+async def _count_pose_uses(session: AsyncSession, uses: Mapping[str, int]) -> None:
     """Add each library pose's uses to its usage and popularity counters."""
-    # In id order, so two submissions that share library poses lock their rows in the same order.
+    # In id order (LOCK ORDER step 6), so two generations that share library poses lock their rows
+    # in the same order.
     for pose_id, count in sorted(uses.items()):
         await session.execute(
             update(Pose)
@@ -250,12 +271,13 @@ async def credits_spent(session: AsyncSession, user_id: str, since: datetime | N
 
 
 async def most_used_poses(session: AsyncSession, user_id: str, limit: int) -> list[PoseUse]:
-    """The library poses the user's generated poses used most (ties by name)."""
+    """The library poses the user's completed poses used most (ties by name): a failed or
+    cancelled pose made nothing, so it used nothing."""
     uses = func.count(GeneratedPose.id)
     rows = await session.execute(
         select(Pose.id, Pose.name, uses, Pose.thumbnail_key)
         .join(GeneratedPose, GeneratedPose.pose_id == Pose.id)
-        .where(GeneratedPose.user_id == user_id)
+        .where(GeneratedPose.user_id == user_id, GeneratedPose.status == PoseStatus.COMPLETED.value)
         .group_by(Pose.id, Pose.name, Pose.thumbnail_key)
         .order_by(uses.desc(), Pose.name)
         .limit(limit)

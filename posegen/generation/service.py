@@ -317,10 +317,6 @@ async def submit(
         for item in planned
     ]
     await generations.add_poses(session, poses)
-    uses: dict[str, int] = {}
-    for item in planned:
-        uses[item.pose.id] = uses.get(item.pose.id, 0) + 1
-    await generations.count_pose_uses(session, uses)
     await events.append(
         session, generation.id, user.id, GenerationQueued(total=len(planned), credit_charged=payment.credits)
     )

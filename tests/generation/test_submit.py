@@ -74,7 +74,7 @@ async def test_accepted_generation_has_its_rows_charge_and_first_event(
     assert sorted(p.variation_key for p in poses) == [f"{world.poses[0].id}-v1", f"{world.poses[0].id}-v2"]
     assert {p.cost for p in poses} == {50}
     assert [(e.seq, e.kind) for e in events] == [(1, "generation.queued")]
-    assert pose is not None and pose.usage_count == 2
+    assert pose is not None and pose.usage_count == 0  # counted when a pose completes, not on submission
     assert await balance_of(db, world.user.id) == 10_000 - 100 == await ledger_sum(db, world.user.id)
 
 

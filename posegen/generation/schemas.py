@@ -357,4 +357,6 @@ class UserStats(Schema):
     total_projects: int
     recent_generations: int = Field(description="Generations of the last 7 days.")
     credit_usage: CreditUsage
-    top_used_poses: list[TopUsedPose] = Field(description="The 5 library poses used most.")
+    top_used_poses: list[TopUsedPose] = Field(
+        description="The 5 library poses the caller's completed poses used most."
+    )

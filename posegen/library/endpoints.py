@@ -44,7 +44,9 @@ async def library(
     search: Annotated[
         str | None,
         Query(
-            max_length=1000, description="Literal text in name, description or tags (2–100 after trimming)."
+            max_length=1000,
+            description="Words, in any order, each (or a synonym) in the name, description or tags; "
+            "literal, no wildcards (2–100 characters after trimming, at most 8 words).",
         ),
     ] = None,
     difficulty: Difficulty | None = None,

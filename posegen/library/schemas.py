@@ -54,7 +54,9 @@ class PoseOut(Schema):
     framing: str
     is_featured: bool
     is_premium: bool
-    usage_count: int
+    usage_count: int = Field(
+        description="Completed generated poses made from this pose (counted as each generation ends)."
+    )
     favorite_count: int
     is_favorite: bool
     preview_url: str | None

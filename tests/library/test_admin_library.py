@@ -124,8 +124,11 @@ async def test_edit_and_hide(
     )
     search = await client.get(f"{P}/library", params={"search": "easy"}, headers=admin_headers)
     assert [item["id"] for item in search.json()["poses"]] == [created["id"]]
+    # The old name's words are all in the description ("Standing relaxed"): words match in any order.
+    found = await client.get(f"{P}/library", params={"search": "relaxed stand"}, headers=admin_headers)
+    assert [item["name"] for item in found.json()["poses"]] == ["Easy Stand"]
     assert (
-        await client.get(f"{P}/library", params={"search": "relaxed stand"}, headers=admin_headers)
+        await client.get(f"{P}/library", params={"search": "relaxed easy sitting"}, headers=admin_headers)
     ).json()["poses"] == []
     hidden = await client.delete(f"{P}/admin/library/{created['id']}", headers=admin_headers)
     assert hidden.status_code == 200

@@ -6,7 +6,7 @@ nothing is downloaded, ever (complexities 0 and 2 would fetch their models on fi
 ``mediapipe.tasks`` PoseLandmarker needs a ``.task`` bundle the wheel does not ship). The graph runs
 in static-image mode: every call detects afresh, with no tracking or smoothing between calls, so the
 same image always gives the same keypoints. A figure that fills the frame is often missed by the
-person detector, so when nobody is found the image is tried again with a wider and wider border around it.
+person detector, so when nobody is found the image is tried again with a wider border around it.
 
 The graph follows one person, the most prominent; :attr:`Detection.people` is therefore ``None``
 (not counted) rather than a number this detector cannot give.
@@ -186,8 +186,10 @@ def _load_solution() -> Any:
         # Imported here, not at the top: the extra is optional and the import takes about a second.
         from mediapipe.python.solutions import pose
     except ImportError as error:
+        # The cause is kept in the message: besides a missing extra, OpenCV (a mediapipe dependency)
+        # fails to import on a system without libGL (Debian: libgl1).
         raise DetectorUnavailable(
-            "the pose check needs MediaPipe: install posegen with the `vision` extra"
+            f"the pose check needs MediaPipe (install posegen with the `vision` extra): {error}"
         ) from error
     return pose
 

@@ -73,7 +73,7 @@ SIGMAS: tuple[float, ...] = (
 # COCO scales distances by the square root of the person's segmented area; here they are in RMS radii
 # of the joints. For a standing full-body figure the square root of the silhouette's area is about
 # this many RMS joint radii (measured on the mannequin; docs/decisions.md "Pose check").
-OBJECT_SCALE = 1.45
+OBJECT_SCALE = 1.42
 # A joint counts as shown when its confidence is above this (OpenPose's own threshold for drawing).
 VISIBLE_CONFIDENCE = 0.3
 # Fewer shared joints than this leave position, size and shape too loosely tied to judge a pose.

@@ -6,6 +6,7 @@ with the weights that ship in the mediapipe wheel.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 import numpy as np
@@ -100,3 +101,11 @@ def test_the_same_image_gives_the_same_detection_and_score() -> None:
     assert first is not None and first == second
     requested = STANDING.keypoints.points
     assert pose_score(requested, first.points) == pose_score(requested, second.points)
+
+
+def test_detections_from_several_threads_agree() -> None:
+    # The pipeline calls detect() from worker threads; the one graph is shared behind a lock.
+    image = rendered(STANDING.slug)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(detect, [image] * 4))
+    assert results == [detected(STANDING.slug)] * 4

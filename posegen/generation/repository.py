@@ -360,4 +360,4 @@ async def pose_slugs(session: AsyncSession, pose_ids: Collection[str]) -> dict[s
     if not pose_ids:
         return {}
     rows = await session.execute(select(Pose.id, Pose.slug).where(Pose.id.in_(set(pose_ids))))
-    return dict(rows.tuples())
+    return dict(rows.all())

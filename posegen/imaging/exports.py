@@ -337,7 +337,14 @@ def _fit_axis(lo: int, hi: int, length: int, dst: int, scale: float) -> tuple[in
 
 
 def _framed(source: Image.Image, reductions: dict[int, Image.Image], placement: Placement) -> Image.Image:
-    """The export's pixels: the placed part of ``source``, the rest of the canvas its blurred edges.
+    """The export's pixels: the placed part of ``source``, the rest of the canvas its blurred edges."""
+    t_left, t_top, t_right, t_bottom = placement.target
+    inner = _fit(source, reductions, placement.source, (t_right - t_left, t_bottom - t_top))
+    return extend_canvas(inner, placement)
+
+
+def extend_canvas(inner: Image.Image, placement: Placement) -> Image.Image:
+    """``inner`` (RGB, the size of ``placement.target``) on a canvas of ``placement.size``.
 
     The extension replicates the image's border rows and columns outwards and blurs them, and is not
     darkened: a flat background therefore continues in exactly its own colour, and a textured one
@@ -345,8 +352,7 @@ def _framed(source: Image.Image, reductions: dict[int, Image.Image], placement: 
     """
     size = placement.size
     t_left, t_top, t_right, t_bottom = placement.target
-    inner = _fit(source, reductions, placement.source, (t_right - t_left, t_bottom - t_top))
-    if not placement.fitted or (t_left, t_top, t_right, t_bottom) == (0, 0, *size):
+    if (t_left, t_top, t_right, t_bottom) == (0, 0, *size):
         return inner
     pixels = np.asarray(inner)
     padded = np.pad(

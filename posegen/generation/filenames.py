@@ -14,15 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from posegen.generation import repository as generations
 from posegen.generation.models import GeneratedPose
 from posegen.imaging.presets import resolve_preset
+from posegen.kit.text import slugify
 
-# The stem of a pose that has no library pose (a text generation) or whose library pose is gone.
+# The stem of a pose whose library pose is gone (deleted since: the row keeps no pose id).
 UNNAMED = "pose"
 _VARIATION = re.compile(r"-v([0-9]+)$")
-
-
-def slugify(text: str) -> str:
-    """Lower-case words joined by hyphens, nothing else: safe in a path and a header."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower().replace("'", "")).strip("-")
 
 
 def stems(poses: Sequence[GeneratedPose], slugs: Mapping[str, str]) -> dict[str, str]:
@@ -30,7 +26,10 @@ def stems(poses: Sequence[GeneratedPose], slugs: Mapping[str, str]) -> dict[str,
     result: dict[str, str] = {}
     taken: set[str] = set()
     for pose in poses:
-        slug = slugify(slugs.get(pose.pose_id or "", "")) or UNNAMED
+        # Slugified again: a slug stored by an older release may hold anything; this one goes into
+        # paths and a header.
+        library_slug = slugs.get(pose.pose_id or "")
+        slug = slugify(library_slug) if library_slug else UNNAMED
         match = _VARIATION.search(pose.variation_key)
         number = int(match.group(1)) if match else pose.variation_index + 1
         stem = base = f"{slug}-v{number}"

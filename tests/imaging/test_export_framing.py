@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
@@ -182,3 +184,31 @@ def test_a_textured_edge_is_blurred_in_the_extension() -> None:
     inside = array[:, placement.target[0] + 5].astype(np.int16)
     # Neighbouring rows of the extension differ far less than those of the sharp image beside it.
     assert np.abs(np.diff(extension, axis=0)).mean() < np.abs(np.diff(inside, axis=0)).mean() / 4
+
+
+@given(
+    src=st.tuples(st.integers(16, 4000), st.integers(16, 4000)),
+    dst=st.tuples(st.integers(16, 3000), st.integers(16, 3000)),
+    corner=st.tuples(st.floats(-0.2, 0.95), st.floats(-0.2, 0.95)),
+    extent=st.tuples(st.floats(0.02, 1.3), st.floats(0.02, 1.3)),
+)
+def test_any_placement_keeps_the_figure_and_margin_inside_a_full_size_export(
+    src: tuple[int, int], dst: tuple[int, int], corner: tuple[float, float], extent: tuple[float, float]
+) -> None:
+    left, top = int(corner[0] * src[0]), int(corner[1] * src[1])
+    focus = (left, top, left + max(1, int(extent[0] * src[0])), top + max(1, int(extent[1] * src[1])))
+    need = figure_margin_box(focus, *src)
+    assume(need is not None)
+    assert need is not None
+    placement = place(*src, *dst, focus)
+    assert placement.size == dst
+    s_left, s_top, s_right, s_bottom = placement.source
+    t_left, t_top, t_right, t_bottom = placement.target
+    assert 0 <= s_left < s_right <= src[0] and 0 <= s_top < s_bottom <= src[1]
+    assert 0 <= t_left < t_right <= dst[0] and 0 <= t_top < t_bottom <= dst[1]
+    # One pixel of slack: the source box is whole pixels, the scale is not.
+    x0, y0 = placement.map_point(need[0], need[1])
+    x1, y1 = placement.map_point(need[2], need[3])
+    assert x0 >= -1 and x1 <= dst[0] + 1 and y0 >= -1 and y1 <= dst[1] + 1
+    if not placement.fitted:
+        assert placement.target == (0, 0, *dst)

@@ -32,7 +32,7 @@ from typing import Any
 import PIL
 from PIL import Image
 
-from posegen.imaging.exports import Box, Outputs, cover_crop_box, render_outputs, thumbnail_size
+from posegen.imaging.exports import Box, Outputs, extend_canvas, place, render_outputs, thumbnail_size
 from posegen.imaging.geometry import figure_box
 from posegen.imaging.mannequin import render_mannequin
 from posegen.imaging.presets import PRESETS, ExportPreset
@@ -126,8 +126,10 @@ def _baseline_export(image: Image.Image, preset: ExportPreset, focus: Box) -> by
     if preset.width is None or preset.height is None:
         image.save(buffer, format="PNG", optimize=False, compress_level=6)
         return buffer.getvalue()
-    box = cover_crop_box(image.width, image.height, preset.width, preset.height, focus)
-    resized = image.resize((preset.width, preset.height), Image.Resampling.LANCZOS, box=box)
+    placement = place(image.width, image.height, preset.width, preset.height, focus)
+    t_left, t_top, t_right, t_bottom = placement.target
+    size = (t_right - t_left, t_bottom - t_top)
+    resized = extend_canvas(image.resize(size, Image.Resampling.LANCZOS, box=placement.source), placement)
     if preset.format == "jpeg":
         resized.save(buffer, format="JPEG", quality=preset.quality, progressive=True)
     else:

@@ -12,10 +12,11 @@ from fastapi.responses import StreamingResponse
 from posegen.auth.dependencies import CurrentUser
 from posegen.db import Session, UnitOfWorkRoute, after_commit, reads_only
 from posegen.dependencies import EnginesDep, SettingsDep, StorageDep, WakeDep
-from posegen.errors import ValidationFailed
+from posegen.errors import Conflict, ValidationFailed
 from posegen.generation import backgrounds, exports, manage, service, stats
 from posegen.generation import repository as generations
-from posegen.generation.exports import delete_files, zip_entries
+from posegen.generation.exports import delete_files, zip_entries, zip_presets
+from posegen.generation.filenames import pose_stems
 from posegen.generation.models import GenerationStatus, PoseStatus
 from posegen.generation.repository import queue_position
 from posegen.generation.schemas import (
@@ -117,9 +118,10 @@ async def get_generation(
     generation = await manage.owned(session, user, generation_id)
     poses = await generations.poses_of(session, generation.id)
     position = await queue_position(session, generation.created_at)
+    names = await pose_stems(session, poses)
     detail = GenerationDetail(
         **generation_out(generation).model_dump(by_alias=False),
-        poses=[pose_out(pose, storage) for pose in poses],
+        poses=[pose_out(pose, storage, names[pose.id]) for pose in poses],
     )
     return GenerationResult(
         generation=detail,
@@ -134,8 +136,10 @@ async def results(generation_id: str, user: CurrentUser, session: Session, stora
     """The poses completed so far."""
     generation = await manage.owned(session, user, generation_id)
     done = await generations.poses_of(session, generation.id, PoseStatus.COMPLETED)
+    names = await pose_stems(session, done)
     return ResultsOut(
-        results=[pose_out(pose, storage) for pose in done], generation=generation_out(generation)
+        results=[pose_out(pose, storage, names[pose.id]) for pose in done],
+        generation=generation_out(generation),
     )
 
 
@@ -173,17 +177,26 @@ async def delete_generation(
 @router.get(
     "/generations/{generation_id}/export-zip",
     response_class=StreamingResponse,
-    responses=binary_body("application/zip", description="The ZIP, streamed"),
+    responses={**binary_body("application/zip", description="The ZIP, streamed"), **errors(409)},
 )
 async def export_zip(
     generation_id: str,
     user: CurrentUser,
     session: Session,
     storage: StorageDep,
-    formats: Annotated[str | None, Query(max_length=400, description="Comma-separated preset keys.")] = None,
+    formats: Annotated[
+        str | None,
+        Query(
+            max_length=400,
+            description="Comma-separated preset keys; without it, the formats the generation asked for.",
+        ),
+    ] = None,
     include_originals: Annotated[bool, Query(alias="includeOriginals")] = True,
 ) -> StreamingResponse:
-    """Every completed pose's exports (rendered on the fly when missing) as a streamed ZIP."""
+    """Every completed pose's original and exports (rendered on the fly when missing) as a streamed
+    ZIP: one folder per pose named after the library pose and variation, e.g.
+    `arms-crossed-v1/original.png` and `arms-crossed-v1/instagram_feed.jpg`. A ZIP that would hold
+    nothing (no pose completed, or no file asked for) is a 409."""
     keys = [key.strip() for key in (formats or "").split(",") if key.strip()]
     presets = []
     for key in keys:
@@ -192,10 +205,23 @@ async def export_zip(
             raise ValidationFailed(f"formats: unknown format {key!r}", field="formats")
         presets.append(preset)
     generation = await manage.owned(session, user, generation_id)
-    poses = await generations.poses_of(session, generation.id, PoseStatus.COMPLETED)
+    if formats is None:
+        requested = (resolve_preset(key) for key in generation.export_formats or [])
+        presets = [preset for preset in requested if preset is not None]
+    files = zip_presets(presets, include_originals)
+    poses = [
+        pose
+        for pose in await generations.poses_of(session, generation.id, PoseStatus.COMPLETED)
+        if pose.image_key is not None
+    ]
+    if not poses:
+        raise Conflict("The ZIP would be empty: no pose of this generation has completed")
+    if not files:
+        raise Conflict("The ZIP would be empty: ask for the originals or at least one format")
+    stems = await pose_stems(session, poses)
 
     async def body() -> AsyncIterator[bytes]:
-        async for chunk in zip_stream(zip_entries(storage, poses, presets, include_originals)):
+        async for chunk in zip_stream(zip_entries(storage, poses, stems, files)):
             yield chunk
 
     return StreamingResponse(
@@ -210,8 +236,8 @@ async def regenerate_export(
     pose_id: str, body: ExportRequest, user: CurrentUser, session: Session, storage: StorageDep
 ) -> PoseExport:
     """Render one export of a finished pose again (free)."""
-    key, storage_key = await exports.regenerate_export(session, storage, user.id, pose_id, body.format)
-    return PoseExport(format=key, export_url=storage.url(storage_key))
+    key, storage_key, name = await exports.regenerate_export(session, storage, user.id, pose_id, body.format)
+    return PoseExport(format=key, export_url=storage.url(storage_key, name))
 
 
 @router.post(

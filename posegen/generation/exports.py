@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 import structlog
 from PIL import Image
@@ -13,10 +13,11 @@ from starlette.concurrency import run_in_threadpool
 from posegen.db import after_commit
 from posegen.errors import ValidationFailed
 from posegen.generation import repository as generations
+from posegen.generation.filenames import pose_stems
 from posegen.generation.manage import completed_pose
 from posegen.generation.models import GeneratedPose
 from posegen.imaging.exports import render_export
-from posegen.imaging.presets import ExportPreset, resolve_preset
+from posegen.imaging.presets import PRESETS, ExportPreset, resolve_preset
 from posegen.kit.ids import new_id
 from posegen.kit.tasks import background
 from posegen.storage.base import FileMissing, Storage
@@ -47,20 +48,29 @@ async def export_bytes(storage: Storage, pose: GeneratedPose, preset: ExportPres
     return await run_in_threadpool(_render, image, preset, focus)
 
 
+def zip_presets(presets: Sequence[ExportPreset], include_originals: bool) -> list[ExportPreset]:
+    """The files each pose contributes to a ZIP, in order, each once: the original first."""
+    chosen = [PRESETS["original"]] if include_originals else []
+    for preset in presets:
+        if preset not in chosen:
+            chosen.append(preset)
+    return chosen
+
+
 async def zip_entries(
-    storage: Storage, poses: Sequence[GeneratedPose], presets: Sequence[ExportPreset], include_originals: bool
+    storage: Storage,
+    poses: Sequence[GeneratedPose],
+    stems: Mapping[str, str],
+    presets: Sequence[ExportPreset],
 ) -> AsyncIterator[tuple[str, bytes]]:
-    """(name, bytes) for every completed pose's originals and requested exports, one at a time."""
+    """(name, bytes) of every file, one at a time: `<stem>/<preset>.<ext>` for each completed pose
+    (`stems` by pose id, see `filenames.stems`) and each of `presets` (from `zip_presets`)."""
     for pose in poses:
         if pose.image_key is None:
             continue
-        stem = f"{pose.variation_index + 1:03d}-{pose.variation_key}"
-        if include_originals:
-            yield f"{stem}/original.png", await storage.get(pose.image_key)
         for preset in presets:
-            if preset.key == "original" and include_originals:
-                continue
-            yield f"{stem}/{preset.key}.{preset.extension}", await export_bytes(storage, pose, preset)
+            data = await export_bytes(storage, pose, preset)
+            yield f"{stems[pose.id]}/{preset.key}.{preset.extension}", data
 
 
 async def delete_files(storage: Storage, keys: Sequence[str]) -> None:
@@ -73,16 +83,18 @@ async def delete_files(storage: Storage, keys: Sequence[str]) -> None:
 
 async def regenerate_export(
     session: AsyncSession, storage: Storage, user_id: str, pose_id: str, format_key: str
-) -> tuple[str, str]:
-    """Render one export of a finished pose again from its original; (preset key, storage key)."""
+) -> tuple[str, str, str]:
+    """Render one export of a finished pose again from its original; (preset key, storage key,
+    download name)."""
     preset = resolve_preset(format_key)
     if preset is None:
         raise ValidationFailed(f"format: unknown format {format_key!r}", field="format")
     pose = await completed_pose(session, user_id, pose_id)
     image_key = pose.image_key
     assert image_key is not None  # completed_pose checked it
+    name = f"{(await pose_stems(session, [pose]))[pose.id]}-{preset.key}.{preset.extension}"
     if preset.key == "original":
-        return preset.key, image_key
+        return preset.key, image_key, name
     box = pose.figure_box
     focus = (box[0], box[1], box[2], box[3]) if box and len(box) == 4 else None
     data = await run_in_threadpool(_render, await storage.get(image_key), preset, focus)
@@ -91,4 +103,4 @@ async def regenerate_export(
     old = await generations.set_export_key(session, pose, preset.key, key)
     if old and old != key:
         after_commit(session, lambda: background(delete_files(storage, [old])))
-    return preset.key, key
+    return preset.key, key, name

@@ -375,3 +375,11 @@ async def queue_position(session: AsyncSession, before: datetime) -> int:
         .where(GeneratedPose.status == PoseStatus.QUEUED.value, GeneratedPose.created_at < before)
     )
     return int(value or 0)
+
+
+async def pose_slugs(session: AsyncSession, pose_ids: Collection[str]) -> dict[str, str]:
+    """The library slug of each of these library pose ids that still exists."""
+    if not pose_ids:
+        return {}
+    rows = await session.execute(select(Pose.id, Pose.slug).where(Pose.id.in_(set(pose_ids))))
+    return dict(rows.all())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from posegen.engines.base import Engine, HasLoadedModel, HasServers
+from posegen.generation.filenames import export_file_name
 from posegen.generation.models import GeneratedPose, Generation
 from posegen.generation.pricing import QUALITY_SIZES
 from posegen.generation.schemas import (
@@ -16,9 +17,14 @@ from posegen.generation.schemas import (
 from posegen.storage.base import Storage
 
 
-def pose_out(pose: GeneratedPose, storage: Storage) -> GeneratedPoseOut:
-    def url(key: str | None) -> str | None:
-        return storage.url(key) if key else None
+def pose_out(pose: GeneratedPose, storage: Storage, stem: str | None = None) -> GeneratedPoseOut:
+    """The pose as the API shows it; with `stem` (see `filenames.stems`) its file URLs carry
+    download names like `arms-crossed-v1-instagram_feed.jpg`."""
+
+    def url(key: str | None, name: str) -> str | None:
+        if not key:
+            return None
+        return storage.url(key, f"{stem}-{name}" if stem else None)
 
     return GeneratedPoseOut(
         id=pose.id,
@@ -30,10 +36,13 @@ def pose_out(pose: GeneratedPose, storage: Storage) -> GeneratedPoseOut:
         status=pose.status,
         prompt_used=pose.prompt_used,
         engine=pose.engine,
-        image_url=url(pose.image_key),
-        thumbnail_url=url(pose.thumbnail_key),
-        control_map_url=url(pose.control_map_key),
-        exports={name: storage.url(key) for name, key in (pose.export_keys or {}).items()},
+        image_url=url(pose.image_key, "original.png"),
+        thumbnail_url=url(pose.thumbnail_key, "thumbnail.webp"),
+        control_map_url=url(pose.control_map_key, "control.png"),
+        exports={
+            name: storage.url(key, f"{stem}-{export_file_name(name)}" if stem else None)
+            for name, key in (pose.export_keys or {}).items()
+        },
         width=pose.width,
         height=pose.height,
         background_changed=pose.background_changed,

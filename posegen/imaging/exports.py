@@ -1,4 +1,8 @@
-"""Exports: cover-cropped, resized and encoded copies of one image for every preset (DATA.md).
+"""Exports: framed, resized and encoded copies of one image for every preset (DATA.md).
+
+Framing never cuts the person: a preset is cover-cropped around the figure when the crop keeps the
+figure's box plus :data:`FIGURE_MARGIN`; otherwise the image is fitted (scaled so that box fits) and
+the canvas is extended with the image's own edges, blurred (see :func:`place`).
 
 Everything here is a pure function over an already decoded, loaded Pillow image: no I/O, no shared
 mutable state, so the functions are safe to call from a thread pool. :func:`render_outputs` is the
@@ -15,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, ImageFilter
 
 from posegen.imaging.presets import ExportPreset, ImageFormat, resolve_preset
 from posegen.imaging.thumbnails import (
@@ -37,6 +41,13 @@ BACKGROUND = (255, 255, 255)
 # 3 the result is indistinguishable from a plain LANCZOS resize, at a fraction of the cost. Doing the
 # reduction here rather than per resize call lets every preset that needs it share one reduced copy.
 REDUCING_GAP = 3.0
+
+# Room kept around the figure's box on every side, as a fraction of the figure's height: enough that
+# hair, fingertips and shoes never touch the export's edge.
+FIGURE_MARGIN = 0.04
+# Blur radius of the edge extension, as a fraction of the export's shorter side: wide enough that the
+# streaks of the replicated edge read as an out-of-focus backdrop, not as stretched pixels.
+EXTENSION_BLUR = 0.03
 
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 # What Pillow decodes a 16-bit grey PNG to; converting these clips at 255 (white) instead of scaling.
@@ -72,6 +83,28 @@ class _Spec:
         if self.width is None or self.height is None:
             return None
         return (self.width, self.height)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """How an export of size ``size`` shows its source: ``source`` (a box of the source image) is
+    resized into ``target`` (a box of the export). ``fitted`` is False for a plain cover crop (``target``
+    is the whole export); True when the image was fitted and the rest of the canvas is edge extension.
+    Boxes are ``(left, top, right, bottom)``, right/bottom exclusive."""
+
+    source: Box
+    target: Box
+    size: Size
+    fitted: bool
+
+    def map_point(self, x: float, y: float) -> tuple[float, float]:
+        """Where the source pixel coordinate ``(x, y)`` lands in the export."""
+        s_left, s_top, s_right, s_bottom = self.source
+        t_left, t_top, t_right, t_bottom = self.target
+        return (
+            t_left + (x - s_left) * (t_right - t_left) / (s_right - s_left),
+            t_top + (y - s_top) * (t_bottom - t_top) / (s_bottom - s_top),
+        )
 
 
 def _spec(preset: ExportPreset) -> _Spec:
@@ -130,8 +163,45 @@ def cover_crop_box(src_w: int, src_h: int, dst_w: int, dst_h: int, focus: Box | 
     return (x, y, x + crop_w, y + crop_h)
 
 
+def figure_margin_box(focus: Box, src_w: int, src_h: int) -> Box | None:
+    """``focus`` grown by :data:`FIGURE_MARGIN` of its height on every side, clamped to the image;
+    None when nothing of it lies inside the image."""
+    left, top, right, bottom = focus
+    if right <= left or bottom <= top:
+        raise ValueError(f"focus box must have a positive size, got {focus}")
+    pad = math.ceil((bottom - top) * FIGURE_MARGIN)
+    box = (max(left - pad, 0), max(top - pad, 0), min(right + pad, src_w), min(bottom + pad, src_h))
+    return box if box[0] < box[2] and box[1] < box[3] else None
+
+
+def place(src_w: int, src_h: int, dst_w: int, dst_h: int, focus: Box | None = None) -> Placement:
+    """How a ``src_w``×``src_h`` image fills a ``dst_w``×``dst_h`` export without cutting ``focus``.
+
+    The cover crop (:func:`cover_crop_box`, centred on the figure) is kept when it holds the whole
+    figure box plus margin (:func:`figure_margin_box`). Otherwise the image is scaled so that box just
+    fits, centred on it and kept as far inside the export as it allows; the uncovered part of the
+    export is then filled by :func:`render_all` with the image's edges extended and blurred.
+    """
+    crop = cover_crop_box(src_w, src_h, dst_w, dst_h, focus)
+    whole = (0, 0, dst_w, dst_h)
+    need = figure_margin_box(focus, src_w, src_h) if focus is not None else None
+    if need is None or _inside(need, crop):
+        return Placement(crop, whole, (dst_w, dst_h), fitted=False)
+    # A margin clamped at the image's edge is lopsided; centred on it, the crop may still hold it.
+    crop = cover_crop_box(src_w, src_h, dst_w, dst_h, need)
+    if _inside(need, crop):
+        return Placement(crop, whole, (dst_w, dst_h), fitted=False)
+    scale = min(dst_w / (need[2] - need[0]), dst_h / (need[3] - need[1]))
+    s_left, s_right, t_left, t_right = _fit_axis(need[0], need[2], src_w, dst_w, scale)
+    s_top, s_bottom, t_top, t_bottom = _fit_axis(need[1], need[3], src_h, dst_h, scale)
+    return Placement(
+        (s_left, s_top, s_right, s_bottom), (t_left, t_top, t_right, t_bottom), (dst_w, dst_h), True
+    )
+
+
 def render_export(image: Image.Image, preset: ExportPreset | str, focus: Box | None = None) -> bytes:
-    """One export of ``image``: cover-cropped around ``focus``, resized with LANCZOS, sRGB, encoded.
+    """One export of ``image``: framed around ``focus`` (:func:`place`), resized with LANCZOS, sRGB,
+    encoded.
 
     JPEG presets give a progressive RGB JPEG at the preset quality, PNG presets an RGB PNG (with the
     preset's dpi), ``original`` the unresized image as PNG (alpha kept). Embedded ICC profiles are
@@ -232,15 +302,69 @@ def _render_exports(
     reductions = {} if reductions is None else reductions
     encoded: dict[_Spec, bytes] = {}
     for size, group in by_size.items():
-        box = cover_crop_box(flat.width, flat.height, size[0], size[1], focus)
+        placement = place(flat.width, flat.height, size[0], size[1], focus)
         # One resize per size, released before the next, so peak memory is one output image.
-        resized = _fit(flat, reductions, box, size)
+        resized = _framed(flat, reductions, placement)
         for spec in group:
             encoded[spec] = _encode(resized, spec)
         del resized
     for spec in set(specs.values()) - set(encoded):
         encoded[spec] = _encode(display, spec)  # the original: unresized, alpha kept
     return {key: encoded[spec] for key, spec in specs.items()}
+
+
+def _inside(inner: Box, outer: Box) -> bool:
+    return outer[0] <= inner[0] and outer[1] <= inner[1] and inner[2] <= outer[2] and inner[3] <= outer[3]
+
+
+def _fit_axis(lo: int, hi: int, length: int, dst: int, scale: float) -> tuple[int, int, int, int]:
+    """One axis of a fitted placement: (source start, source end, target start, target end).
+
+    The export window is ``dst / scale`` source pixels long, centred on ``[lo, hi)`` and shifted so
+    that it shows as much of the image as it can: inside the image when shorter than it, around the
+    whole image when longer (the rest is then edge extension).
+    """
+    window = dst / scale
+    centre = (lo + hi) / 2
+    if window < length:  # the export shows part of the image along this axis, edge to edge
+        start = min(max(math.floor(centre - window / 2 + 0.5), 0), length - math.ceil(window))
+        return start, min(length, start + round(window)), 0, dst
+    # The whole image along this axis, as centred on the figure as keeps it wholly in the export.
+    start_f = min(max(centre - window / 2, length - window), 0.0)
+    t_lo = max(0, round(-start_f * scale))
+    t_hi = min(dst, max(t_lo + 1, round((length - start_f) * scale)))
+    return 0, length, t_lo, t_hi
+
+
+def _framed(source: Image.Image, reductions: dict[int, Image.Image], placement: Placement) -> Image.Image:
+    """The export's pixels: the placed part of ``source``, the rest of the canvas its blurred edges."""
+    t_left, t_top, t_right, t_bottom = placement.target
+    inner = _fit(source, reductions, placement.source, (t_right - t_left, t_bottom - t_top))
+    return extend_canvas(inner, placement)
+
+
+def extend_canvas(inner: Image.Image, placement: Placement) -> Image.Image:
+    """``inner`` (RGB, the size of ``placement.target``) on a canvas of ``placement.size``.
+
+    The extension replicates the image's border rows and columns outwards and blurs them, and is not
+    darkened: a flat background therefore continues in exactly its own colour, and a textured one
+    becomes a soft, matching backdrop. The image itself is pasted over it unblurred.
+    """
+    size = placement.size
+    t_left, t_top, t_right, t_bottom = placement.target
+    if (t_left, t_top, t_right, t_bottom) == (0, 0, *size):
+        return inner
+    pixels = np.asarray(inner)
+    padded = np.pad(
+        pixels,
+        ((t_top, size[1] - t_bottom), (t_left, size[0] - t_right), (0, 0)),
+        mode="edge",
+    )
+    canvas = Image.fromarray(padded, "RGB").filter(
+        ImageFilter.GaussianBlur(max(1.0, min(size) * EXTENSION_BLUR))
+    )
+    canvas.paste(inner, (t_left, t_top))
+    return canvas
 
 
 def _encode(image: Image.Image, spec: _Spec) -> bytes:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 
-from posegen.storage.base import FileMissing, validate_key
+from posegen.storage.base import FileMissing, inline_disposition, validate_key
 from posegen.storage.signing import UrlSigner
 
 
@@ -64,8 +64,10 @@ class LocalStorage:
     async def exists(self, key: str) -> bool:
         return await run_in_threadpool(self._path(key).is_file)
 
-    def url(self, key: str) -> str:
-        return self._signer.sign(validate_key(key))
+    def url(self, key: str, download_name: str | None = None) -> str:
+        if download_name is not None:
+            inline_disposition(download_name)  # refuses an unsafe name here, not when served
+        return self._signer.sign(validate_key(key), name=download_name)
 
     async def aclose(self) -> None:
         return None

@@ -27,7 +27,7 @@ from botocore.exceptions import ClientError
 from botocore.signers import generate_presigned_url
 
 from posegen.errors import ValidationFailed
-from posegen.storage.base import FileMissing, content_type_for, validate_key
+from posegen.storage.base import FileMissing, content_type_for, inline_disposition, validate_key
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
@@ -215,14 +215,19 @@ class S3Storage:
             raise
         return True
 
-    def url(self, key: str) -> str:
-        """A presigned GET URL for the object, valid for `url_ttl_seconds`; computed locally."""
+    def url(self, key: str, download_name: str | None = None) -> str:
+        """A presigned GET URL for the object, valid for `url_ttl_seconds`; computed locally. The
+        object's type comes from its stored `ContentType`; a download name is asked of S3 as the
+        response's `Content-Disposition` (part of the signed request)."""
+        params = {"Bucket": self.bucket, "Key": self.object_key(key)}
+        if download_name is not None:
+            params["ResponseContentDisposition"] = inline_disposition(download_name)
         # botocore attaches generate_presigned_url to clients at run time, so the stubs
         # do not show it on BaseClient; the module function is the same code, typed.
         url: str = generate_presigned_url(
             self._presigner,
             ClientMethod="get_object",
-            Params={"Bucket": self.bucket, "Key": self.object_key(key)},
+            Params=params,
             ExpiresIn=self.url_ttl_seconds,
         )
         return url

@@ -26,20 +26,25 @@ class UrlSigner:
         self._ttl = ttl_seconds
         self._bucket = max(1, min(bucket_seconds, ttl_seconds))
 
-    def _signature(self, key: str, expires: int) -> str:
-        message = f"{key}\n{expires}".encode()
-        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+    def _signature(self, key: str, expires: int, name: str | None) -> str:
+        # The download name is signed too, so a link cannot be edited to serve a file under another
+        # name; links without one sign exactly what they always did.
+        message = f"{key}\n{expires}" if name is None else f"{key}\n{expires}\n{name}"
+        return hmac.new(self._secret, message.encode(), hashlib.sha256).hexdigest()
 
-    def sign(self, key: str, now: float | None = None) -> str:
-        """`/api/apps/pose-generator/files/{key}?exp=…&sig=…`, valid for at least the TTL."""
+    def sign(self, key: str, now: float | None = None, name: str | None = None) -> str:
+        """`/api/apps/pose-generator/files/{key}?exp=…[&name=…]&sig=…`, valid for at least the TTL."""
         moment = time.time() if now is None else now
         expires = math.ceil((moment + self._ttl) / self._bucket) * self._bucket
-        return f"{FILES_PATH}{quote(key)}?exp={expires}&sig={self._signature(key, expires)}"
+        named = "" if name is None else f"&name={quote(name)}"
+        return f"{FILES_PATH}{quote(key)}?exp={expires}{named}&sig={self._signature(key, expires, name)}"
 
-    def verify(self, key: str, expires: int, signature: str, now: float | None = None) -> None:
-        """`Forbidden` unless the signature is ours for this key and has not expired."""
+    def verify(
+        self, key: str, expires: int, signature: str, now: float | None = None, name: str | None = None
+    ) -> None:
+        """`Forbidden` unless the signature is ours for this key (and name) and has not expired."""
         moment = time.time() if now is None else now
-        if not hmac.compare_digest(self._signature(key, expires), signature):
+        if not hmac.compare_digest(self._signature(key, expires, name), signature):
             raise Forbidden("Invalid file link: the signature does not match")
         if expires < moment:
             raise Forbidden(
@@ -47,7 +52,14 @@ class UrlSigner:
                 details={"expiredAt": expires},
             )
 
-    def verify_query(self, key: str, exp: str | None, sig: str | None, now: float | None = None) -> None:
+    def verify_query(
+        self,
+        key: str,
+        exp: str | None,
+        sig: str | None,
+        now: float | None = None,
+        name: str | None = None,
+    ) -> None:
         """`verify` for the raw `exp` and `sig` of a URL: missing or malformed parts are 403 too.
 
         A link is a credential, so every way it can be wrong answers alike (403),
@@ -57,7 +69,7 @@ class UrlSigner:
             raise Forbidden("Invalid file link: it lacks its expiry or signature")
         if not _EXPIRY.fullmatch(exp) or not _SIGNATURE.fullmatch(sig):
             raise Forbidden("Invalid file link: malformed expiry or signature")
-        self.verify(key, int(exp), sig, now)
+        self.verify(key, int(exp), sig, now, name)
 
 
 def derive_secret(master: str, purpose: str) -> bytes:

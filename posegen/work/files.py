@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import structlog
 
-from posegen.storage.base import Storage
+from posegen.imaging.presets import resolve_preset
+from posegen.storage.base import Storage, content_type_for
 from posegen.work.postprocess import Processed
 
 log = structlog.get_logger(__name__)
@@ -27,7 +28,7 @@ class StoredFiles:
 def layout(folder: str, processed: Processed, formats: Sequence[str]) -> StoredFiles:
     """The keys of a render's files under `folder`. A folder is unique per claim (see
     `Pipeline.folder`): a stopping worker's files never share a key with its successor's."""
-    exports = {name: f"{folder}/{name}" for name in processed.exports}
+    exports = {name: f"{folder}/{name}.{_extension(name)}" for name in processed.exports}
     if "original" in formats:
         exports["original"] = f"{folder}/image.png"
     return StoredFiles(
@@ -36,6 +37,14 @@ def layout(folder: str, processed: Processed, formats: Sequence[str]) -> StoredF
         control_map=f"{folder}/control.png" if processed.control_map_png is not None else None,
         exports=exports,
     )
+
+
+def _extension(name: str) -> str:
+    """The file extension of export `name`: keys end in it, so the URL names the format too."""
+    preset = resolve_preset(name)
+    if preset is None:  # postprocess validated every format; an unknown one cannot get this far
+        raise ValueError(f"unknown export preset {name!r}")
+    return preset.extension
 
 
 async def store(storage: Storage, files: StoredFiles, processed: Processed, written: list[str]) -> None:
@@ -47,7 +56,10 @@ async def store(storage: Storage, files: StoredFiles, processed: Processed, writ
     ]
     if files.control_map is not None and processed.control_map_png is not None:
         blobs.append((files.control_map, processed.control_map_png, "image/png"))
-    blobs += [(files.exports[name], data, None) for name, data in processed.exports.items()]
+    blobs += [
+        (files.exports[name], data, content_type_for(files.exports[name]))
+        for name, data in processed.exports.items()
+    ]
     for key, data, content_type in blobs:
         await storage.put(key, data, content_type)
         written.append(key)

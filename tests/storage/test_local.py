@@ -148,3 +148,52 @@ async def test_an_expired_file_link_says_it_expired(client: httpx.AsyncClient, a
     error = response.json()["error"]
     assert error["message"] == "This file link has expired; fetch the resource again for a fresh link"
     assert error["details"]["expiredAt"] < time.time()
+
+
+JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00rest-of-a-jpeg"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR-rest"
+
+
+async def test_a_named_link_gives_the_type_from_the_extension_and_the_download_name(
+    client: httpx.AsyncClient, app: object
+) -> None:
+    storage = app.state.services.storage  # type: ignore[attr-defined]  # FastAPI state is untyped
+    await storage.put("gen/g1/p1-c1/instagram_feed.jpg", JPEG_BYTES)
+    url = storage.url("gen/g1/p1-c1/instagram_feed.jpg", "arms-crossed-v1-instagram_feed.jpg")
+    assert urlsplit(url).path.endswith(".jpg")
+    response = await client.get(url)
+    assert response.status_code == 200 and response.content == JPEG_BYTES
+    assert response.headers["content-type"] == "image/jpeg"
+    assert response.headers["content-disposition"] == 'inline; filename="arms-crossed-v1-instagram_feed.jpg"'
+    # The name is signed: a link edited to save the file under another name is refused.
+    renamed = url.replace("name=arms-crossed", "name=evil")
+    assert (await client.get(renamed)).status_code == 403
+    unnamed = await client.get(storage.url("gen/g1/p1-c1/instagram_feed.jpg"))
+    assert unnamed.headers["content-disposition"] == 'inline; filename="instagram_feed.jpg"'
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "filename"),
+    [
+        (JPEG_BYTES, "image/jpeg", "instagram_feed.jpg"),
+        (PNG_BYTES, "image/png", "instagram_feed.png"),
+        (b"RIFF\x00\x00\x00\x00WEBPVP8 rest", "image/webp", "instagram_feed.webp"),
+        (b"not an image at all", "application/octet-stream", "instagram_feed"),
+        (b"", "application/octet-stream", "instagram_feed"),
+    ],
+)
+async def test_a_key_without_an_extension_is_served_as_its_bytes_say(
+    client: httpx.AsyncClient, app: object, data: bytes, content_type: str, filename: str
+) -> None:
+    storage = app.state.services.storage  # type: ignore[attr-defined]  # FastAPI state is untyped
+    await storage.put("gen/g2/p2-c2/instagram_feed", data)  # stored before keys had extensions
+    response = await client.get(storage.url("gen/g2/p2-c2/instagram_feed"))
+    assert response.status_code == 200 and response.content == data
+    assert response.headers["content-type"] == content_type
+    assert response.headers["content-disposition"] == f'inline; filename="{filename}"'
+
+
+@pytest.mark.parametrize("name", ["../x.png", 'a".png', "a b.png", "", "a/b.png", "x" * 201])
+def test_an_unsafe_download_name_is_refused(storage: LocalStorage, name: str) -> None:
+    with pytest.raises(ValidationFailed):
+        storage.url("gen/a/image.png", name)

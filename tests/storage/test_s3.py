@@ -259,6 +259,22 @@ async def test_presigned_url_downloads_and_is_signed_correctly(storage: S3Storag
     assert _sigv4_query_signature(url, SECRET + "x") != query["X-Amz-Signature"]
 
 
+async def test_a_presigned_url_with_a_download_name_is_served_under_it(storage: S3Storage) -> None:
+    key = _key("instagram_feed.jpg")
+    await storage.put(key, b"\xff\xd8\xff-a-jpeg", "image/jpeg")
+    url = storage.url(key, "arms-crossed-v1-instagram_feed.jpg")
+    async with httpx.AsyncClient() as http:
+        response = await http.get(url)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/jpeg"
+    assert response.headers["content-disposition"] == 'inline; filename="arms-crossed-v1-instagram_feed.jpg"'
+    # The disposition is part of what was signed.
+    renamed = url.replace("arms-crossed", "evil")
+    assert _sigv4_query_signature(renamed, SECRET) != dict(parse_qsl(urlsplit(url).query))["X-Amz-Signature"]
+    with pytest.raises(ValidationFailed):
+        storage.url(key, "../x.jpg")
+
+
 def test_satisfies_the_storage_protocol() -> None:
     store: Storage = _storage("http://127.0.0.1:9")  # mypy checks the assignment
     assert isinstance(store, S3Storage)

@@ -191,9 +191,12 @@ async def test_thumbnails_fill_their_tiles_live_then_the_results_download_as_a_z
         names = archive.namelist()
     completed = (await generation(page, web, generation_id))["poses"]
     assert len(completed) == 4 and all(pose["status"] == "completed" for pose in completed)
+    slugs = {pose["id"]: pose["slug"] for pose in poses}
+    # One folder per pose, named after its library pose and variation: `<slug>-v<n>/`.
     for pose in completed:
-        assert any(pose["variationKey"] in name and name.endswith("original.png") for name in names), names
-        assert any(pose["variationKey"] in name and "instagram_feed" in name for name in names), names
+        folder = f"{slugs[pose['poseId']]}-v{pose['variationKey'].rsplit('-v', 1)[1]}"
+        assert f"{folder}/original.png" in names, names
+        assert f"{folder}/instagram_feed.jpg" in names, names
 
     # The large view: the original, the export sizes, one rendered again; Escape closes it.
     first = poses[0]["name"]

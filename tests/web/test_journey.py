@@ -88,7 +88,7 @@ async def test_sign_up_pick_two_poses_generate_watch_them_arrive_and_download_th
     assert loaded >= 4
     assert await balance(page, web) == 500 - 4 * 15
 
-    # The ZIP holds the four originals.
+    # The ZIP holds the four originals, one pose folder each (and the requested exports beside them).
     async with page.expect_download() as info:
         await page.get_by_role("link", name="Download ZIP").click()
     download = await info.value
@@ -96,8 +96,9 @@ async def test_sign_up_pick_two_poses_generate_watch_them_arrive_and_download_th
     with zipfile.ZipFile(str(await download.path())) as archive:
         names_in_zip = archive.namelist()
         assert archive.testzip() is None
-    originals = [name for name in names_in_zip if name.lower().endswith(".png")]
+    originals = [name for name in names_in_zip if name.endswith("/original.png")]
     assert len(originals) >= 4, names_in_zip
+    assert len({name.split("/")[0] for name in originals}) == len(originals), names_in_zip
 
 
 async def test_describe_a_pose_in_words_and_cancel_a_queued_generation(

@@ -88,8 +88,8 @@ class RecordingStorage:
     async def exists(self, key: str) -> bool:
         return await self.inner.exists(key)
 
-    def url(self, key: str) -> str:
-        return self.inner.url(key)
+    def url(self, key: str, download_name: str | None = None) -> str:
+        return self.inner.url(key, download_name)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -91,6 +91,7 @@ async def test_end_to_end_with_api_and_worker_processes(
                 ),
                 (text.json()["generationId"], 4, {"pinterest_pin": (1000, 1500)}),
             ]
+            slugs = {pose.id: pose.slug for pose in world.poses}
             for generation_id, count, exports in cases:
                 generation = await wait_finished(db, generation_id, within=120)
                 assert generation.status == "completed"
@@ -117,23 +118,27 @@ async def test_end_to_end_with_api_and_worker_processes(
                     for key, size in exports.items():
                         export = Image.open(io.BytesIO((await client.get(pose["exports"][key])).content))
                         assert export.size == size
+                # The default ZIP: each pose's original and the formats the generation asked for.
                 archive = await client.get(
-                    f"{P}/generations/{generation_id}/export-zip",
-                    params={"formats": ",".join(exports)},
-                    headers=world.headers,
+                    f"{P}/generations/{generation_id}/export-zip", headers=world.headers
                 )
                 assert archive.status_code == 200
                 assert (
                     archive.headers["content-disposition"]
                     == f'attachment; filename="poses-{generation_id}.zip"'
                 )
-                names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
-                assert len(names) == count * (1 + len(exports))
+                # One folder per pose: its library pose's slug and its variation's number.
+                folders = [
+                    f"{slugs[pose['poseId']]}-v{pose['variationKey'].rsplit('-v', 1)[1]}" for pose in poses
+                ]
+                assert len(set(folders)) == count
+                sizes = {"original.png": (512, 512)} | {f"{key}.jpg": size for key, size in exports.items()}
+                expected = {f"{folder}/{name}": size for folder in folders for name, size in sizes.items()}
                 with zipfile.ZipFile(io.BytesIO(archive.content)) as opened:
-                    for name in names:
+                    assert sorted(opened.namelist()) == sorted(expected)
+                    for name, size in expected.items():
                         with Image.open(io.BytesIO(opened.read(name))) as member:
-                            key = name.rsplit("/", 1)[1].split(".")[0]
-                            assert member.size == exports.get(key, (512, 512))
+                            assert member.size == size
     assert all(finding.ok for finding in await examine(db))
 
 

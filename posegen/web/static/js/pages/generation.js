@@ -326,10 +326,8 @@ function renderHeader() {
   ui.cancel.hidden = terminal;
   ui.retry.hidden = !terminal || counts.failed + counts.canceled === 0;
   ui.zip.hidden = !terminal || counts.completed === 0;
-  const formats = (generation.outputFormats ?? []).join(",");
-  ui.zip.href =
-    `${APP}/generations/${encodeURIComponent(generationId)}/export-zip` +
-    (formats ? `?formats=${encodeURIComponent(formats)}` : "");
+  // Without `formats` the ZIP holds the originals and the formats the generation asked for.
+  ui.zip.href = `${APP}/generations/${encodeURIComponent(generationId)}/export-zip`;
   ui.posesHeading.textContent = t(terminal ? "generation.resultsHeading" : "generation.posesHeading");
 }
 

@@ -32,7 +32,8 @@ from typing import Any
 import PIL
 from PIL import Image
 
-from posegen.imaging.exports import Box, Outputs, extend_canvas, place, render_outputs, thumbnail_size
+from posegen.imaging.exports import Outputs, render_outputs, thumbnail_size
+from posegen.imaging.framing import Box, extend_canvas, place
 from posegen.imaging.geometry import figure_box
 from posegen.imaging.mannequin import render_mannequin
 from posegen.imaging.presets import PRESETS, ExportPreset

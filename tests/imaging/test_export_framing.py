@@ -13,14 +13,8 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
 from posegen.imaging.backgrounds import GradientBackground, SolidBackground
-from posegen.imaging.exports import (
-    FIGURE_MARGIN,
-    Box,
-    cover_crop_box,
-    figure_margin_box,
-    place,
-    render_all,
-)
+from posegen.imaging.exports import render_all
+from posegen.imaging.framing import FIGURE_MARGIN, Box, cover_crop_box, figure_margin_box, place
 from posegen.imaging.geometry import figure_box
 from posegen.imaging.mannequin import render_mannequin
 from posegen.imaging.presets import PRESETS, ExportPreset

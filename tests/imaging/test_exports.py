@@ -17,12 +17,12 @@ from PIL import Image, ImageCms, ImageDraw
 from posegen.imaging import exports
 from posegen.imaging.exports import (
     Outputs,
-    cover_crop_box,
     render_all,
     render_export,
     render_outputs,
     to_srgb,
 )
+from posegen.imaging.framing import cover_crop_box
 from posegen.imaging.geometry import figure_box
 from posegen.imaging.mannequin import MannequinRender, render_mannequin
 from posegen.imaging.presets import PRESETS, ExportPreset

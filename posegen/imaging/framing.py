@@ -123,8 +123,12 @@ def _fit_axis(lo: int, hi: int, length: int, dst: int, scale: float) -> tuple[in
     window = dst / scale
     centre = (lo + hi) / 2
     if window < length:  # the export shows part of the image along this axis, edge to edge
-        start = min(max(math.floor(centre - window / 2 + 0.5), 0), length - math.ceil(window))
-        return start, min(length, start + round(window)), 0, dst
+        # Whole source pixels, rounded up so that `[lo, hi)` (no longer than the window, by the
+        # choice of scale) is never cut by the rounding: the start lies in [hi - size, lo].
+        size = min(length, math.ceil(window))
+        start = math.floor(centre - size / 2 + 0.5)
+        start = min(max(start, hi - size, 0), lo, length - size)
+        return start, start + size, 0, dst
     # The whole image along this axis, as centred on the figure as keeps it wholly in the export.
     start_f = min(max(centre - window / 2, length - window), 0.0)
     t_lo = max(0, round(-start_f * scale))

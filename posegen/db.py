@@ -100,12 +100,17 @@ def create_engine(
     max_overflow: int | None = None,
     busy_timeout_ms: int = 15000,
     lock_timeout_ms: int | None = None,
+    ping_on_checkout: bool = True,
 ) -> AsyncEngine:
     """An async engine for `url`, configured for its backend.
 
     PostgreSQL keeps `pool_size` connections and opens up to `max_overflow`
     (default: as many again) more under load; `lock_timeout_ms` bounds every
-    lock wait of its sessions (None: the server's default).
+    lock wait of its sessions (None: the server's default). `ping_on_checkout`
+    tests each pooled connection with a round trip before use, so a request's
+    single transaction never meets a connection the server has dropped; a
+    process whose every transaction runs under `Database.run` (re-run whole on
+    a lost connection) can spare that round trip.
     """
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
@@ -120,7 +125,7 @@ def create_engine(
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size if max_overflow is None else max_overflow,
-        pool_pre_ping=True,
+        pool_pre_ping=ping_on_checkout,
         connect_args=connect_args,
     )
 
@@ -172,7 +177,7 @@ class Database:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Database:
+    def from_settings(cls, settings: Settings, *, ping_on_checkout: bool = True) -> Database:
         return cls(
             create_engine(
                 settings.database_url,
@@ -180,6 +185,7 @@ class Database:
                 pool_size=settings.database.pool_size,
                 busy_timeout_ms=settings.database.busy_timeout_ms,
                 lock_timeout_ms=settings.database.lock_timeout_ms,
+                ping_on_checkout=ping_on_checkout,
             ),
             retry_attempts=settings.database.retry_attempts,
         )

@@ -289,3 +289,25 @@ async def test_a_request_whose_connection_is_killed_is_retried_then_answers_503(
     finally:
         await admin.close()
     assert await project_count(db, user.id) == 1
+
+
+@postgres_only
+async def test_without_the_checkout_ping_a_unit_of_work_survives_its_pooled_connection_being_dropped(
+    database_url: str,
+) -> None:
+    """A `posegen worker` skips the pool's ping (one round trip per transaction); `Database.run`
+    meeting a connection the server has dropped re-runs the unit of work on a fresh one."""
+    worker_db = Database(create_engine(database_url, pool_size=1, max_overflow=0, ping_on_checkout=False))
+    admin = await asyncpg.connect(make_url(database_url).set(drivername="postgresql").render_as_string(False))
+
+    async def backend_pid(session: AsyncSession) -> int:
+        return int(await session.scalar(text("SELECT pg_backend_pid()")))
+
+    try:
+        first = await worker_db.run(backend_pid)
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", first)
+        second = await worker_db.run(backend_pid)  # the pooled connection is dead: retried, not raised
+        assert second != first
+    finally:
+        await admin.close()
+        await worker_db.dispose()

@@ -53,6 +53,7 @@ async def count_completion(session: AsyncSession, generation_id: str) -> Counted
             Generation.total_expected,
             Generation.last_seq,
         )
+        .execution_options(synchronize_session=False)
     )
     row = result.first()
     if row is None:

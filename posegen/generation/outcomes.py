@@ -142,6 +142,7 @@ async def complete(
             **fields,
         )
         .returning(GeneratedPose.id)
+        .execution_options(synchronize_session=False)
     )
     if result.first() is None:
         return None

@@ -28,6 +28,7 @@ async def renew(
         .where(lease_guard(model, row_id, worker_id))
         .values(lease_expires_at=now + timedelta(seconds=lease_seconds))
         .returning(model.id)
+        .execution_options(synchronize_session=False)
     )
     return result.first() is not None
 
@@ -57,6 +58,7 @@ async def retry_later(
             remote_job_id=None,
         )
         .returning(model.id)
+        .execution_options(synchronize_session=False)
     )
     return result.first() is not None
 
@@ -71,6 +73,7 @@ async def remember_remote(
         .where(lease_guard(model, row_id, worker_id))
         .values(remote_server=server, remote_job_id=job_id)
         .returning(model.id)
+        .execution_options(synchronize_session=False)
     )
     return result.first() is not None
 

@@ -244,7 +244,9 @@ def take_framing(width: int, height: int, take: Take) -> Framing:
     moves by the slide and is never cut, as the slide stays below half the free margin.
     """
     span = 1.0 - 2 * CANONICAL_MARGIN
-    margin = min(0.45, max(_MIN_MARGIN, (1.0 - take.zoom * span) / 2))
+    # The canonical zoom keeps the renderer's margin exactly (the arithmetic would be 1 ulp off).
+    zoomed = (1.0 - take.zoom * span) / 2 if take.zoom != 1.0 else CANONICAL_MARGIN
+    margin = min(0.45, max(_MIN_MARGIN, zoomed))
     short = min(width, height)
     room = max(0.0, (margin - _MIN_MARGIN) / 2) * short
     dx, dy = round(take.shift[0] * room), round(take.shift[1] * room)

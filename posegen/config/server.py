@@ -59,7 +59,7 @@ class ServerSettings(BaseModel):
         le=65_535,
         description=(
             "Longest side an uploaded image (upload, avatar) is stored at; larger ones are scaled down "
-            "(renders are at most 1024²)."
+            "(renders are at most 1536², quality `pro`)."
         ),
     )
     image_memory_budget_mb: int = Field(

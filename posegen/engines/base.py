@@ -11,9 +11,16 @@ from PIL import Image
 
 from posegen.engines.breaker import BreakerState
 from posegen.imaging.control_map import render_control_map
+from posegen.imaging.variation import CANONICAL, Take
 from posegen.kit.openpose import Point
 
 Quality = Literal["draft", "standard", "pro"]
+
+# The square output of each quality, for every engine (the one table: submission sizes a pose's
+# original by it, `GET /engines` shows it). `pro` is 1.5× the side of `standard` (2.25× its pixels);
+# `draft` half of it (a quarter of the pixels). What else a tier changes is the engine's own
+# (`DescribesQualities`): steps and model for a diffusion engine.
+QUALITY_SIZES: Mapping[Quality, int] = {"draft": 512, "standard": 1024, "pro": 1536}
 
 
 class ErrorCode(StrEnum):
@@ -103,6 +110,10 @@ class RenderRequest:
     # The project's avatar picture (RGB, decoded by the caller), for engines that take a reference
     # image of the person (the `diffusers` engine with an IP-Adapter); the others ignore it.
     avatar_image: Image.Image | None = None
+    # The variation's take (`posegen.imaging.variation`): `points` and `depth` already show it; an
+    # engine that frames and lights the figure itself (the mannequin) also follows its zoom, slide
+    # and light. Variation 1 is canonical.
+    take: Take = CANONICAL
 
 
 @dataclass(frozen=True)
@@ -156,6 +167,20 @@ class HasServers(Protocol):
     """An engine that renders on remote servers and knows their health."""
 
     def servers(self) -> list[ServerHealth]: ...
+
+
+@runtime_checkable
+class DescribesQualities(Protocol):
+    """An engine that says what each of its qualities gives besides the size (`GET /engines`)."""
+
+    def quality_notes(self) -> Mapping[Quality, str]: ...
+
+
+def quality_summary(engine: object, quality: Quality) -> str:
+    """What `quality` gives on `engine`: its output size, then the engine's own note, if any."""
+    size = QUALITY_SIZES[quality]
+    note = engine.quality_notes().get(quality) if isinstance(engine, DescribesQualities) else None
+    return f"{size}×{size} px" + (f"; {note}" if note else "")
 
 
 @runtime_checkable

@@ -1,8 +1,9 @@
 """The offline default engine: the pose as a shaded mannequin on the requested background.
 
 Avatar attributes choose the figure's palette (the same attributes always give
-the same look); the variation seed turns the light a little, so variations of
-one pose differ while showing exactly the requested pose.
+the same look); the variation seed turns the light a little, and the variation's
+take (`posegen.imaging.variation`) frames, zooms and relights the figure, so
+variations of one pose are different pictures of exactly the requested pose.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from posegen.engines.base import (
 )
 from posegen.imaging.backgrounds import Background, GradientBackground, ImageBackground, SolidBackground
 from posegen.imaging.mannequin import DEFAULT_BACKGROUND, PALETTES, render_mannequin
+from posegen.imaging.variation import relight, take_framing
 
 
 def _stable_index(text: str, modulo: int) -> int:
@@ -54,18 +56,28 @@ def background_for(spec: BackgroundSpec | None) -> Background:
 
 
 def render_sync(request: RenderRequest) -> RenderResult:
+    framing = take_framing(request.width, request.height, request.take)
     rendered = render_mannequin(
         request.points,
         request.depth,
-        request.width,
-        request.height,
+        *framing.canvas,
         background=background_for(request.background),
         palette=palette_for(request.avatar),
         seed=request.seed,
+        margin=framing.margin,
     )
-    return RenderResult(
-        image=rendered.image, pixel_points=rendered.transform.apply(request.points), mask=rendered.mask
-    )
+    image, mask = rendered.image, rendered.mask
+    left, top = framing.origin
+    if framing.canvas != (request.width, request.height):
+        window = (left, top, left + request.width, top + request.height)
+        image, mask = image.crop(window), mask.crop(window)
+    pixel_points = [
+        (x - left, y - top, c) if c > 0 else (x, y, c) for x, y, c in rendered.transform.apply(request.points)
+    ]
+    # The take lights this engine's own backdrop too; a chosen colour or picture stays as it is.
+    own = request.background is None or request.background.mode == "ai_generate"
+    image = relight(image, mask, request.take, backdrop=own)
+    return RenderResult(image=image, pixel_points=pixel_points, mask=mask)
 
 
 class MannequinEngine:
@@ -80,6 +92,14 @@ class MannequinEngine:
 
     def available(self) -> bool:
         return True
+
+    def quality_notes(self) -> Mapping[Quality, str]:
+        """What each quality gives: only the size changes (the figure is always 3× supersampled)."""
+        return {
+            "draft": "a quick preview with a quarter of the pixels of standard",
+            "standard": "the figure supersampled 3× per axis and box-filtered",
+            "pro": "2.25× the pixels of standard, the figure supersampled 3× per axis, for print",
+        }
 
     async def render(self, request: RenderRequest, context: RenderContext) -> RenderResult:
         # Pillow work off the event loop.

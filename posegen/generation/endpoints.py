@@ -87,7 +87,9 @@ async def quote(
 
 @router.get("/engines")
 async def list_engines(engines: EnginesDep) -> EngineList:
-    """The image engines this service offers and whether each can take work now."""
+    """The image engines this service offers, whether each can take work now, and what each quality
+    gives on it (`tiers`: the original's size — draft 512², standard 1024², pro 1536² — and the
+    engine's steps or model at that quality)."""
     return EngineList(engines=[engine_out(engine) for engine in engines.engines.values()])
 
 

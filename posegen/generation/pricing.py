@@ -9,8 +9,6 @@ from posegen.config import PricingSettings
 CHARGE_REFERENCE = "generation"
 POSE_REFERENCE = "generated_pose"
 
-QUALITY_SIZES: dict[str, int] = {"draft": 512, "standard": 1024, "pro": 1024}
-
 
 def pose_cost(pricing: PricingSettings, quality: str, background_changer: bool) -> int:
     price = {"draft": pricing.draft, "standard": pricing.standard, "pro": pricing.pro}[quality]

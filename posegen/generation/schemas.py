@@ -317,6 +317,14 @@ class EngineModelOut(Schema):
     dtype: str
 
 
+class QualityTierOut(Schema):
+    """What one quality gives on an engine."""
+
+    quality: Quality
+    size: int = Field(description="Side of the square original in pixels.")
+    gives: str = Field(description="The output size and what else this engine does at this quality.")
+
+
 class EngineOut(Schema):
     """An image engine this service offers (`Out`: `Engine` is the engines' protocol)."""
 
@@ -327,6 +335,7 @@ class EngineOut(Schema):
     default_size: int
     qualities: list[Quality]
     sizes: dict[str, int] = Field(description="Output side in pixels per quality.")
+    tiers: list[QualityTierOut] = Field(description="What each quality gives on this engine, cheapest first.")
     servers: list[EngineServerOut] | None = Field(
         default=None, description="Remote servers and their health (remote engines only)."
     )

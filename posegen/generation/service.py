@@ -19,17 +19,18 @@ from posegen.credits import quota
 from posegen.credits import repository as credit_accounts
 from posegen.credits.service import pay
 from posegen.db import after_commit, serialize_on
-from posegen.engines.base import Engine
+from posegen.engines.base import QUALITY_SIZES, Engine
 from posegen.engines.flux.prompt import build_prompt
 from posegen.errors import Forbidden, IdempotencyKeyReused, NotFound, ValidationFailed
 from posegen.generation import events
 from posegen.generation import repository as generations
 from posegen.generation.event_kinds import GenerationQueued
 from posegen.generation.models import GeneratedPose, Generation, GenerationType
-from posegen.generation.pricing import CHARGE_REFERENCE, QUALITY_SIZES, pose_cost
+from posegen.generation.pricing import CHARGE_REFERENCE, pose_cost
 from posegen.generation.repository import queue_position
 from posegen.generation.retrieval import Candidate, perturb, rank
 from posegen.generation.schemas import GenerateAccepted, GenerateRequest, Quote
+from posegen.generation.takes import TakenPose, take_pose
 from posegen.kit import wording
 from posegen.kit.time import utcnow
 from posegen.library import repository as library
@@ -48,8 +49,7 @@ class Planned:
     pose: Pose
     variation_key: str
     variation_index: int
-    points: list[list[float]]
-    depth: list[float]
+    taken: TakenPose
 
 
 def request_hash(body: GenerateRequest) -> str:
@@ -108,15 +108,16 @@ def _keypoints(pose: Pose) -> tuple[list[list[float]], list[float]]:
 
 
 async def _plan(session: AsyncSession, user: User, body: GenerateRequest, base_seed: int) -> list[Planned]:
+    """Every variation to create, each its own take (`takes.take_pose`) seeded by its row's seed."""
     if body.generation_type is GenerationType.GALLERY_REFERENCE:
         assert body.selected_pose_ids is not None
         planned: list[Planned] = []
         for pose in await _gallery_poses(session, user, body.selected_pose_ids):
             points, depth = _keypoints(pose)
-            planned += [
-                Planned(pose, f"{pose.id}-v{n}", len(planned) + n - 1, points, depth)
-                for n in range(1, body.batch_size + 1)
-            ]
+            for number in range(1, body.batch_size + 1):
+                index = len(planned)
+                taken = take_pose(points, depth, number, base_seed + index)
+                planned.append(Planned(pose, f"{pose.id}-v{number}", index, taken))
         return planned
     assert body.text_prompt is not None
     candidates, poses = await _text_candidates(session, user)
@@ -129,7 +130,8 @@ async def _plan(session: AsyncSession, user: User, body: GenerateRequest, base_s
         pose = poses[ranked[index % len(ranked)].pose_id]
         points, depth = _keypoints(pose)
         moved = [list(point) for point in perturb([(p[0], p[1], p[2]) for p in points], base_seed + index)]
-        planned.append(Planned(pose, f"text-v{index + 1}", index, moved, depth))
+        taken = take_pose(moved, depth, index + 1, base_seed + index)
+        planned.append(Planned(pose, f"text-v{index + 1}", index, taken))
     return planned
 
 
@@ -306,7 +308,7 @@ async def submit(
             prompt_used=build_prompt(
                 item.pose.description, avatar, body.text_prompt, generation.background_prompt
             ),
-            keypoints={"format": "openpose-18", "points": item.points, "depth": item.depth},
+            keypoints=item.taken.stored(),
             engine=engine_name,
             max_attempts=settings.work.max_attempts,
             available_at=now,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from posegen.engines.base import Engine, HasLoadedModel, HasServers
+from posegen.engines.base import QUALITY_SIZES, Engine, HasLoadedModel, HasServers, quality_summary
 from posegen.generation.filenames import export_file_name
 from posegen.generation.models import GeneratedPose, Generation
-from posegen.generation.pricing import QUALITY_SIZES
 from posegen.generation.schemas import (
     EngineModelOut,
     EngineOut,
@@ -13,6 +12,7 @@ from posegen.generation.schemas import (
     GeneratedPoseOut,
     GenerationOut,
     Progress,
+    QualityTierOut,
 )
 from posegen.storage.base import Storage
 
@@ -131,6 +131,12 @@ def engine_out(engine: Engine) -> EngineOut:
         default_size=engine.default_size,
         qualities=list(engine.qualities),
         sizes={quality: QUALITY_SIZES[quality] for quality in engine.qualities},
+        tiers=[
+            QualityTierOut(
+                quality=quality, size=QUALITY_SIZES[quality], gives=quality_summary(engine, quality)
+            )
+            for quality in engine.qualities
+        ],
         servers=servers,
         model=model,
     )

@@ -12,6 +12,7 @@ from posegen.engines.flux.prompt import NEGATIVE_PROMPT
 from posegen.generation.models import GeneratedPose, Generation
 from posegen.imaging.backgrounds import parse_hex_color
 from posegen.imaging.budget import decode_rgb, shared_budget
+from posegen.imaging.variation import Take
 from posegen.projects.models import Project, Upload
 from posegen.storage.base import Storage
 
@@ -52,7 +53,8 @@ def render_request(
     background: BackgroundSpec | None,
     avatar: Image.Image | None = None,
 ) -> RenderRequest:
-    """The request of one pose variation (its keypoints were copied at submission)."""
+    """The request of one pose variation (its keypoints, as its take shows them, and the take were
+    stored at submission: `generation/takes.py`)."""
     points = [(float(x), float(y), float(c)) for x, y, c in pose.keypoints["points"]]
     return RenderRequest(
         points=points,
@@ -69,4 +71,5 @@ def render_request(
         },
         background=background,
         avatar_image=avatar,
+        take=Take.from_json(pose.keypoints.get("take")),
     )

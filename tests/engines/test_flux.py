@@ -127,10 +127,10 @@ async def test_render_sends_the_hf_request_and_decodes_the_image(
 
 
 def test_quality_table_matches_the_prices() -> None:
-    assert {q: (p.size, p.steps, p.guidance) for q, p in QUALITY_PROFILES.items()} == {
-        "draft": (512, 4, 0.0),
-        "standard": (1024, 28, 3.5),
-        "pro": (1024, 35, 3.5),
+    assert {q: (p.model, p.steps, p.guidance) for q, p in QUALITY_PROFILES.items()} == {
+        "draft": ("black-forest-labs/FLUX.1-schnell", 4, 0.0),
+        "standard": ("black-forest-labs/FLUX.1-dev", 28, 3.5),
+        "pro": ("black-forest-labs/FLUX.1-dev", 35, 3.5),
     }
 
 

@@ -105,7 +105,7 @@ async def test_lists_results_stats_and_engines(
     comfyui = by_name["comfyui"]
     assert (comfyui["available"], comfyui["supportsControlImage"]) == (False, True)
     assert "POSEGEN_ENGINES_COMFYUI_URLS" in comfyui["description"]
-    assert comfyui["sizes"] == {"draft": 512, "standard": 1024, "pro": 1024}
+    assert comfyui["sizes"] == {"draft": 512, "standard": 1024, "pro": 1536}
     assert by_name["mannequin"]["servers"] is None and by_name["mannequin"]["model"] is None
     refused = await client.post(
         f"{P}/generate",

@@ -124,6 +124,10 @@ class ComfyUIEngine:
     def takes_avatar_image(self) -> bool:
         return self.workflow.uses(AVATAR_IMAGE)
 
+    def quality_notes(self) -> Mapping[Quality, str]:
+        """The sampler steps of each quality (the workflow renders at the quality's size)."""
+        return {quality: f"{steps} sampler steps" for quality, steps in self.steps.items()}
+
     def available(self) -> bool:
         """Configured, and at least one server's breaker would let a call through."""
         return any(server.breaker.would_allow() for server in self._servers.values())

@@ -140,6 +140,15 @@ class DiffusersEngine:
         """With an IP-Adapter, the project's avatar picture conditions the render."""
         return self.info.ip_adapter is not None
 
+    def quality_notes(self) -> Mapping[Quality, str]:
+        """The denoising steps of each quality; the model runs at the quality's size rounded to its
+        pixel multiple, resized to the exact size when that differs."""
+        multiple = self._classes.size_multiple
+        return {
+            quality: f"{steps} denoising steps (model size a multiple of {multiple} px)"
+            for quality, steps in self.steps.items()
+        }
+
     def available(self) -> bool:
         """Loaded and not closed."""
         return self._loaded is not None

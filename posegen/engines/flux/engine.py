@@ -14,6 +14,7 @@ import json
 import math
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -43,18 +44,18 @@ DEV = "black-forest-labs/FLUX.1-dev"
 
 @dataclass(frozen=True)
 class QualityProfile:
-    """Provider parameters of a quality (DATA.md "Prices"); `size` is what callers should request."""
+    """Provider parameters of a quality (DATA.md "Prices"); the size is the quality's
+    (`QUALITY_SIZES`), as for every engine."""
 
     model: str
-    size: int
     steps: int
     guidance: float
 
 
 QUALITY_PROFILES: dict[Quality, QualityProfile] = {
-    "draft": QualityProfile(SCHNELL, 512, 4, 0.0),
-    "standard": QualityProfile(DEV, 1024, 28, 3.5),
-    "pro": QualityProfile(DEV, 1024, 35, 3.5),
+    "draft": QualityProfile(SCHNELL, 4, 0.0),
+    "standard": QualityProfile(DEV, 28, 3.5),
+    "pro": QualityProfile(DEV, 35, 3.5),
 }
 
 # A 503 shares PROVIDER_UNAVAILABLE with other 5xx but has its own delay (30 s), so the
@@ -187,6 +188,14 @@ class FluxEngine:
         token = settings.flux_token.get_secret_value() if settings.flux_token else None
         breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_reset_seconds)
         return cls(settings.flux_base_url, token, settings.flux_timeout_seconds, breaker, transport=transport)
+
+    def quality_notes(self) -> Mapping[Quality, str]:
+        """The model, steps and guidance of each quality."""
+        return {
+            quality: f"{profile.model.rsplit('/', 1)[-1]}, {profile.steps} steps, "
+            f"guidance {profile.guidance:g}"
+            for quality, profile in QUALITY_PROFILES.items()
+        }
 
     def available(self) -> bool:
         """Configured with a token and the breaker would let a call through (does not take the trial)."""

@@ -37,7 +37,7 @@ from posegen.imaging.framing import Box, extend_canvas, place
 from posegen.imaging.geometry import figure_box
 from posegen.imaging.mannequin import render_mannequin
 from posegen.imaging.presets import PRESETS, ExportPreset
-from posegen.imaging.thumbnails import THUMBNAIL_QUALITY
+from posegen.imaging.thumbnails import THUMBNAIL_METHOD, THUMBNAIL_QUALITY
 from posegen.kit.openpose import Point
 
 SIZE = 1024
@@ -108,7 +108,7 @@ def baseline(png: bytes, focus: Box, *, distinct_only: bool = False) -> dict[str
     out: dict[str, bytes] = {}
     buffer = io.BytesIO()
     image.resize(thumbnail_size(image.size), Image.Resampling.LANCZOS).save(
-        buffer, format="WEBP", quality=THUMBNAIL_QUALITY, method=4
+        buffer, format="WEBP", quality=THUMBNAIL_QUALITY, method=THUMBNAIL_METHOD
     )
     out["thumbnail"] = buffer.getvalue()
     done: dict[tuple[Any, ...], str] = {}

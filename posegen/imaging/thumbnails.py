@@ -8,6 +8,10 @@ from PIL import Image
 
 THUMBNAIL_LONGEST_SIDE = 400
 THUMBNAIL_QUALITY = 80
+# libwebp's effort (0–6). Measured on mannequin renders, 2 encodes a 400 px thumbnail in about half
+# the time of the default 4 for files ~4 % larger: the thumbnail is made for every pose, on the
+# worker's critical path, and read once per gallery view.
+THUMBNAIL_METHOD = 2
 
 
 def thumbnail(image: Image.Image, longest_side: int = THUMBNAIL_LONGEST_SIDE) -> Image.Image:
@@ -22,7 +26,7 @@ def thumbnail(image: Image.Image, longest_side: int = THUMBNAIL_LONGEST_SIDE) ->
 def encode_webp(image: Image.Image, quality: int = THUMBNAIL_QUALITY) -> bytes:
     """WebP bytes of ``image`` (the thumbnail format)."""
     buffer = io.BytesIO()
-    image.save(buffer, format="WEBP", quality=quality, method=4)
+    image.save(buffer, format="WEBP", quality=quality, method=THUMBNAIL_METHOD)
     return buffer.getvalue()
 
 

@@ -22,6 +22,7 @@ from posegen.engines.base import (
     RetrySchedule,
 )
 from posegen.imaging.backgrounds import Background, GradientBackground, ImageBackground, SolidBackground
+from posegen.imaging.look import look_for
 from posegen.imaging.mannequin import DEFAULT_BACKGROUND, PALETTES, render_mannequin
 
 
@@ -62,6 +63,7 @@ def render_sync(request: RenderRequest) -> RenderResult:
         background=background_for(request.background),
         palette=palette_for(request.avatar),
         seed=request.seed,
+        look=look_for(request.avatar),
     )
     return RenderResult(
         image=rendered.image, pixel_points=rendered.transform.apply(request.points), mask=rendered.mask

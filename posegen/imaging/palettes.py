@@ -76,12 +76,13 @@ def mix(a: RGB, b: RGB, t: float) -> RGB:
     )
 
 
-def material_palette(base: RGB, joint: RGB | None = None) -> Palette:
-    """A palette that shades ``base``: shadows towards a cool dark, highlights towards white."""
+def material_palette(base: RGB, joint: RGB | None = None, shine: float = 0.55) -> Palette:
+    """A palette that shades ``base``: shadows towards a cool dark, highlights ``shine`` of the way
+    towards white."""
     return Palette(
         body=base,
         shadow=mix(base, (22, 20, 30), 0.55),
-        highlight=mix(base, (255, 253, 248), 0.55),
+        highlight=mix(base, (255, 253, 248), shine),
         joint=joint or mix(base, (22, 20, 30), 0.12),
         outline=mix(base, (12, 10, 16), 0.72),
         depth_fade=0.2,
@@ -97,7 +98,7 @@ def look_palettes(look: Look) -> dict[str, Palette]:
         "top": material_palette(look.top),
         "bottom": material_palette(look.bottom),
         "shoe": material_palette((46, 40, 38)),
-        "hair": material_palette(look.hair),
+        "hair": material_palette(look.hair, shine=0.22),  # hair is matte: a big sheen would read as grey
         "cover": material_palette(look.cover),
         "eye": material_palette((34, 28, 30)),
         "seam": material_palette(mix(look.top, (12, 10, 16), 0.5)),

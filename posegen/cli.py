@@ -256,22 +256,26 @@ def library_contact_sheet(
 ) -> None:
     """Write one image with the mannequin render and name of every public pose in the database."""
     from posegen.library.contact_sheet import SheetEntry, contact_sheet, save_compressed
-    from posegen.library.models import Pose
+    from posegen.library.models import Pose, PoseCategory
 
     settings = _settings()
 
     async def load(services: Services) -> list[SheetEntry]:
         async with services.db.session(write=False) as session:
-            rows = await session.scalars(
-                select(Pose).where(Pose.is_public).order_by(Pose.category_id, Pose.name)
+            rows = await session.execute(
+                select(Pose, PoseCategory.slug)
+                .join(PoseCategory, PoseCategory.id == Pose.category_id)
+                .where(Pose.is_public)
+                .order_by(Pose.category_id, Pose.name)
             )
             return [
                 SheetEntry(
                     pose.name,
                     [(float(x), float(y), float(c)) for x, y, c in pose.keypoints["points"]],
                     pose.keypoints.get("depth") or [0.0] * 18,
+                    slug,
                 )
-                for pose in rows
+                for pose, slug in rows.tuples()
             ]
 
     entries = _with_services(settings, load)

@@ -23,6 +23,7 @@ from posegen.engines.base import (
     RetrySchedule,
 )
 from posegen.imaging.backgrounds import Background, GradientBackground, ImageBackground, SolidBackground
+from posegen.imaging.look import look_for
 from posegen.imaging.mannequin import DEFAULT_BACKGROUND, PALETTES, render_mannequin
 from posegen.imaging.variation import relight, take_framing
 
@@ -65,6 +66,7 @@ def render_sync(request: RenderRequest) -> RenderResult:
         palette=palette_for(request.avatar),
         seed=request.seed,
         margin=framing.margin,
+        look=look_for(request.avatar),
     )
     image, mask = rendered.image, rendered.mask
     left, top = framing.origin

@@ -297,6 +297,11 @@ async def submit(
     cost = order.per_pose if payment.credits else 0
     avatar = {key: str(value) for key, value in (project.avatar_attributes or {}).items()}
     size = QUALITY_SIZES[body.quality]
+    # Each pose keeps its library category's slug with its keypoints: the render dresses the avatar
+    # for it (a hijab in the Hijab categories, unless the avatar says otherwise).
+    slugs = {
+        category_id: category.slug for category_id, category in (await category_index(session)).by_id.items()
+    }
     poses = [
         GeneratedPose(
             generation_id=generation.id,
@@ -308,7 +313,7 @@ async def submit(
             prompt_used=build_prompt(
                 item.pose.description, avatar, body.text_prompt, generation.background_prompt
             ),
-            keypoints=item.taken.stored(),
+            keypoints={**item.taken.stored(), "category": slugs.get(item.pose.category_id)},
             engine=engine_name,
             max_attempts=settings.work.max_attempts,
             available_at=now,

@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from posegen.imaging.body import body_extent
+from posegen.imaging.head import BARE, HeadStyle
 from posegen.imaging.keypoints import validate_points, validate_size
+from posegen.imaging.look import NEUTRAL, Figure
 from posegen.imaging.vectors import XY
 from posegen.kit.openpose import Point
 
@@ -51,19 +53,28 @@ def stretch_transform(width: int, height: int) -> Transform:
     return Transform(float(width), float(height), 0.0, 0.0)
 
 
-def fit_transform(points: Sequence[Point], width: int, height: int, margin: float = 0.08) -> Transform:
+def fit_transform(
+    points: Sequence[Point],
+    width: int,
+    height: int,
+    margin: float = 0.08,
+    *,
+    depth: Sequence[float] | None = None,
+    figure: Figure = NEUTRAL,
+    head: HeadStyle = BARE,
+) -> Transform:
     """A uniform-scale transform that frames the whole figure centred in the canvas.
 
     The framed box is the one the mannequin body model occupies (the present keypoints padded by the
     head, hands, feet and limb thickness), so nothing drawn is cut off. ``margin`` is the free border on
     every side as a fraction of the shorter canvas side. With no present keypoint, the unit square is
-    fitted instead.
+    fitted instead. ``depth``, ``figure`` and ``head`` shape the body model as the renderer does.
     """
     validate_points(points)
     validate_size(width, height)
     if not 0 <= margin < 0.5:
         raise ValueError(f"margin must be in [0, 0.5), got {margin}")
-    extent = body_extent(points) or (0.0, 0.0, 1.0, 1.0)
+    extent = body_extent(points, depth, figure=figure, head=head) or (0.0, 0.0, 1.0, 1.0)
     x0, y0, x1, y1 = extent
     # A lone point still gets a finite scale: its extent is its padding circle, never empty.
     box_w = max(x1 - x0, 1e-6)

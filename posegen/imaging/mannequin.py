@@ -19,71 +19,29 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from posegen.imaging.backgrounds import Background, SolidBackground, render_background
-from posegen.imaging.body import BodyPart, body_parts, body_unit
+from posegen.imaging.body import body_parts, body_unit
 from posegen.imaging.geometry import Transform, fit_transform
+from posegen.imaging.head import BARE, HeadStyle
 from posegen.imaging.keypoints import is_present, validate_points, validate_size
+from posegen.imaging.look import NEUTRAL, Look
+from posegen.imaging.palettes import DEFAULT_PALETTE, PALETTES, Palette, bare_palettes, look_palettes
+from posegen.imaging.parts import BodyPart
 from posegen.kit.openpose import Point
+
+__all__ = [
+    "DEFAULT_BACKGROUND",
+    "DEFAULT_PALETTE",
+    "PALETTES",
+    "Look",
+    "MannequinRender",
+    "Palette",
+    "render_mannequin",
+]
 
 RGB = tuple[int, int, int]
 _Disc = tuple[float, float, float]  # x, y, radius in layer pixels
 
 
-@dataclass(frozen=True)
-class Palette:
-    """The colours of a mannequin.
-
-    ``body`` is the lit surface colour, falling off into ``shadow`` away from the light and rising to
-    ``highlight`` facing it; ``joint`` is the base colour of the ball joints; ``outline`` separates
-    overlapping parts. ``depth_fade`` is how far (0–1) the farthest parts are darkened towards ``shadow``,
-    so what is behind recedes.
-    """
-
-    body: RGB
-    shadow: RGB
-    highlight: RGB
-    joint: RGB
-    outline: RGB
-    depth_fade: float = 0.25
-
-
-PALETTES: dict[str, Palette] = {
-    "studio": Palette(
-        body=(196, 190, 182),
-        shadow=(104, 100, 108),
-        highlight=(248, 246, 241),
-        joint=(160, 153, 146),
-        outline=(58, 56, 64),
-    ),
-    "warm": Palette(
-        body=(212, 164, 112),
-        shadow=(118, 72, 42),
-        highlight=(250, 224, 182),
-        joint=(170, 116, 72),
-        outline=(74, 44, 26),
-    ),
-    "cool": Palette(
-        body=(146, 172, 208),
-        shadow=(60, 78, 120),
-        highlight=(228, 238, 252),
-        joint=(104, 130, 176),
-        outline=(34, 44, 72),
-    ),
-    "charcoal": Palette(
-        body=(96, 98, 106),
-        shadow=(34, 35, 40),
-        highlight=(182, 184, 192),
-        joint=(70, 72, 80),
-        outline=(14, 14, 18),
-    ),
-    "clay": Palette(
-        body=(190, 116, 90),
-        shadow=(102, 52, 40),
-        highlight=(240, 196, 170),
-        joint=(150, 88, 68),
-        outline=(62, 30, 24),
-    ),
-}
-DEFAULT_PALETTE = "studio"
 DEFAULT_BACKGROUND = SolidBackground((236, 236, 240))
 
 
@@ -110,6 +68,9 @@ _TONE_EDGE = 0.08
 _TONE_CURVE = 1.4
 _BAND_STEP = 2.5
 _MIN_BANDS, _MAX_BANDS = 5, 32
+# Hair, coverings and the face oval lie over a shaded skull: fewer, wider bands read the same there.
+_DRESSING_BAND_STEP = 6.0
+_DRESSING = frozenset({"hair", "cover"})
 # How far the bands slide towards the light, as a fraction of what keeps them inside the silhouette.
 _LIGHT_SHIFT = 0.62
 _LIGHT_ANGLE = math.atan2(-0.78, -0.62)  # from the upper left, as studio key lights usually are
@@ -128,6 +89,7 @@ def render_mannequin(
     palette: Palette | str = DEFAULT_PALETTE,
     seed: int = 0,
     margin: float = 0.08,
+    look: Look | None = None,
 ) -> MannequinRender:
     """Render the pose as a shaded mannequin, framed with :func:`fit_transform`, on ``background``.
 
@@ -135,6 +97,10 @@ def render_mannequin(
     front by the mean depth of their keypoints. Only present keypoints are drawn. ``seed`` turns the
     light a little (deterministically); the same arguments always give the same pixels. Pure and
     thread-safe.
+
+    Without ``look`` the figure is a bare mannequin in one ``palette``. With a ``look`` (see
+    :func:`posegen.imaging.look.look_for`) it takes the avatar's proportions, hair or head covering,
+    skin and clothing colours, and ``palette`` is not used.
     """
     validate_points(points)
     validate_size(width, height)
@@ -143,10 +109,13 @@ def render_mannequin(
     if not all(math.isfinite(d) for d in depth):
         raise ValueError("depth values must be finite")
     colours = _resolve_palette(palette)
-    transform = fit_transform(points, width, height, margin)
+    materials = look_palettes(look) if look is not None else bare_palettes(colours)
+    figure = look.figure if look is not None else NEUTRAL
+    head = HeadStyle(look.hair_style, look.head_covering) if look is not None else BARE
+    transform = fit_transform(points, width, height, margin, depth=depth, figure=figure, head=head)
     image = render_background(background, width, height)
     mask = Image.new("L", (width, height), 0)
-    parts = body_parts(points)
+    parts = body_parts(points, depth, figure=figure, head=head)
     if not parts:
         return MannequinRender(image, mask, transform)
 
@@ -161,7 +130,8 @@ def render_mannequin(
     # Colour and coverage are kept apart so that both downsample with a plain box filter. Uncovered
     # colour pixels hold the outline colour, which is what covered pixels at any edge hold too, so
     # averaging across an edge gives the contour colour rather than a fringe.
-    layer = Image.new("RGB", size, colours.outline)
+    edge = materials["top"].outline if look is not None else colours.outline
+    layer = Image.new("RGB", size, edge)
     silhouette = Image.new("L", size, 0)
     draw = ImageDraw.Draw(layer)
     draw_mask = ImageDraw.Draw(silhouette)
@@ -171,7 +141,8 @@ def render_mannequin(
     outline = max(_OUTLINE * unit_px, _MIN_OUTLINE) * ss
     nearness = _nearness(parts, points, depth)
 
-    for index in sorted(range(len(parts)), key=lambda i: (nearness[i], parts[i].layer, i)):
+    order = sorted(range(len(parts)), key=lambda i: (nearness[i] + parts[i].bias, parts[i].layer, i))
+    for index in order:
         part = parts[index]
         discs = [
             (
@@ -181,13 +152,17 @@ def render_mannequin(
             )
             for c in part.circles
         ]
-        base = colours.joint if part.material == "joint" else colours.body
-        fade = (1.0 - nearness[index]) * colours.depth_fade
+        own = materials.get(part.material, colours)
+        if part.flat:
+            _paint(draw, draw_mask, [(discs, own.body)])
+            continue
+        base = own.joint if part.joint else own.body
+        fade = (1.0 - nearness[index]) * own.depth_fade
         inner = [(x, y, max(r - outline, r * 0.5)) for x, y, r in discs]
-        shapes = [(discs, _mix(colours.outline, colours.shadow, fade * 0.5))]
+        shapes = [(discs, _mix(own.outline, own.shadow, fade * 0.5))]
         shapes.extend(
-            (band, _mix(_tone(colours, base, tone), colours.shadow, fade))
-            for band, tone in _bands(inner, light, part.cylindrical, ss)
+            (band, _mix(_tone(own, base, tone), own.shadow, fade))
+            for band, tone in _bands(inner, light, part.cylindrical, ss, _step(part))
         )
         _paint(draw, draw_mask, shapes)
 
@@ -238,8 +213,12 @@ def _nearness(parts: Sequence[BodyPart], points: Sequence[Point], depth: Sequenc
     return values
 
 
+def _step(part: BodyPart) -> float:
+    return _DRESSING_BAND_STEP if part.material in _DRESSING or part.name == "face" else _BAND_STEP
+
+
 def _bands(
-    discs: Sequence[_Disc], light: tuple[float, float], cylindrical: bool, ss: int
+    discs: Sequence[_Disc], light: tuple[float, float], cylindrical: bool, ss: int, step: float = _BAND_STEP
 ) -> list[tuple[list[_Disc], float]]:
     """The shading bands of a part: ever smaller copies of its silhouette, slid towards the light.
 
@@ -251,7 +230,7 @@ def _bands(
     lx, ly = light
     bands: list[tuple[list[_Disc], float]] = []
     if cylindrical or len(discs) == 1:
-        for f, tone in _band_steps(max(r for _, _, r in discs) / ss):
+        for f, tone in _band_steps(max(r for _, _, r in discs) / ss, step):
             k = _LIGHT_SHIFT * (1.0 - f)
             bands.append(([(x + k * r * lx, y + k * r * ly, f * r) for x, y, r in discs], tone))
         return bands
@@ -259,7 +238,7 @@ def _bands(
     cy = sum(d[1] for d in discs) / len(discs)
     outline = _hulls([discs])[0]
     reach = _inradius(outline, cx, cy) if outline is not None else discs[0][2]
-    for f, tone in _band_steps((reach + max(r for _, _, r in discs)) / 2 / ss):
+    for f, tone in _band_steps((reach + max(r for _, _, r in discs)) / 2 / ss, step):
         k = _LIGHT_SHIFT * (1.0 - f) * reach
         bands.append(
             (
@@ -270,9 +249,9 @@ def _bands(
     return bands
 
 
-def _band_steps(radius: float) -> list[tuple[float, float]]:
+def _band_steps(radius: float, step: float = _BAND_STEP) -> list[tuple[float, float]]:
     """(size factor, tone) of each band for a part whose shading spans ``radius`` output pixels."""
-    count = max(_MIN_BANDS, min(_MAX_BANDS, math.ceil(radius * (1.0 - _CORE) / _BAND_STEP) + 1))
+    count = max(_MIN_BANDS, min(_MAX_BANDS, math.ceil(radius * (1.0 - _CORE) / step) + 1))
     steps = []
     for i in range(count):
         s = i / (count - 1)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFont
 
+from posegen.imaging.look import covering_for_category, look_for
 from posegen.imaging.mannequin import render_mannequin
 from posegen.kit.openpose import Point
 
@@ -21,6 +22,7 @@ class SheetEntry:
     name: str
     points: Sequence[Point]
     depth: Sequence[float]
+    category: str | None = None  # the library category's slug: the Hijab categories draw a hijab
 
 
 def _wrap(
@@ -37,7 +39,8 @@ def _wrap(
 
 
 def contact_sheet(entries: Sequence[SheetEntry], *, columns: int = 12, cell: int = 160) -> Image.Image:
-    """A grid of mannequin renders with each pose's name below it."""
+    """A grid of mannequin renders (the default avatar, dressed for each pose's category) with each
+    pose's name below it."""
     rows = max(1, math.ceil(len(entries) / columns))
     sheet = Image.new("RGB", (columns * cell, rows * (cell + LABEL_HEIGHT)), BACKGROUND)
     draw = ImageDraw.Draw(sheet)
@@ -45,7 +48,8 @@ def contact_sheet(entries: Sequence[SheetEntry], *, columns: int = 12, cell: int
     for index, entry in enumerate(entries):
         left = (index % columns) * cell
         top = (index // columns) * (cell + LABEL_HEIGHT)
-        figure = render_mannequin(entry.points, entry.depth, cell, cell)
+        look = look_for({}, default_covering=covering_for_category(entry.category))
+        figure = render_mannequin(entry.points, entry.depth, cell, cell, look=look)
         sheet.paste(figure.image, (left, top))
         for line_number, line in enumerate(_wrap(draw, entry.name, font, cell - 8)):
             draw.text((left + 4, top + cell + 2 + line_number * 14), line, fill=INK, font=font)

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, field_validator
 
+from posegen.imaging.look import COLOURS, HEAD_COVERINGS, SKIN_TONES, parse_colour
 from posegen.kit.pagination import Pagination
 from posegen.kit.schemas import Schema, UtcDateTime, WireEnum
 from posegen.kit.text import LINE, PARAGRAPH
@@ -23,7 +24,9 @@ def _blank_to_none(value: str | None) -> str | None:
 
 
 class AvatarAttributes(Schema):
-    """How the project's avatar looks; free text, each value 1–50 characters. Unknown keys are refused."""
+    """How the project's avatar looks; free text, each value 1–50 characters, except `skinTone`,
+    `clothingColor` (a name or `#rrggbb`) and `headCovering` (none, hijab, khimar, turban), which the
+    mannequin draws. Unknown keys are refused."""
 
     gender: AttributeValue | None = None
     age_range: AttributeValue | None = None
@@ -31,6 +34,31 @@ class AvatarAttributes(Schema):
     style: AttributeValue | None = None
     body_type: AttributeValue | None = None
     hair_style: AttributeValue | None = None
+    # Drawn by the mannequin engine; a name from the lists in `posegen.imaging.look` or `#rrggbb`.
+    skin_tone: AttributeValue | None = None
+    clothing_color: AttributeValue | None = None
+    head_covering: AttributeValue | None = None
+
+    @field_validator("skin_tone")
+    @classmethod
+    def _skin_tone(cls, value: str | None) -> str | None:
+        if value is not None and parse_colour(value, SKIN_TONES) is None:
+            raise ValueError(f"must be #rrggbb or one of: {', '.join(SKIN_TONES)}")
+        return value.lower() if value is not None else None
+
+    @field_validator("clothing_color")
+    @classmethod
+    def _clothing_color(cls, value: str | None) -> str | None:
+        if value is not None and parse_colour(value, COLOURS) is None:
+            raise ValueError(f"must be #rrggbb or one of: {', '.join(COLOURS)}")
+        return value.lower() if value is not None else None
+
+    @field_validator("head_covering")
+    @classmethod
+    def _head_covering(cls, value: str | None) -> str | None:
+        if value is not None and value.lower() not in HEAD_COVERINGS:
+            raise ValueError(f"must be one of: {', '.join(HEAD_COVERINGS)}")
+        return value.lower() if value is not None else None
 
     def stored(self) -> dict[str, Any]:
         """The attributes as kept in the database: only the keys that are set, snake_case."""
@@ -46,7 +74,7 @@ class ProjectCreate(Schema):
 
 
 class ProjectUpdate(Schema):
-    """Only the fields given change; `description: null` clears it, `avatarAttributes` replaces all six."""
+    """Only the fields given change; `description: null` clears it, `avatarAttributes` replaces them all."""
 
     project_name: ProjectName | None = None
     description: Description | None = None

@@ -12,6 +12,7 @@ from posegen.engines.flux.prompt import NEGATIVE_PROMPT
 from posegen.generation.models import GeneratedPose, Generation
 from posegen.imaging.backgrounds import parse_hex_color
 from posegen.imaging.budget import decode_rgb, shared_budget
+from posegen.imaging.look import covering_for_category
 from posegen.imaging.variation import Take
 from posegen.projects.models import Project, Upload
 from posegen.storage.base import Storage
@@ -53,9 +54,17 @@ def render_request(
     background: BackgroundSpec | None,
     avatar: Image.Image | None = None,
 ) -> RenderRequest:
-    """The request of one pose variation (its keypoints, as its take shows them, and the take were
-    stored at submission: `generation/takes.py`)."""
+    """The request of one pose variation. Its keypoints, as its take shows them, the take and the
+    pose's library category were stored at submission (`generation/takes.py`); the category gives the
+    avatar a head covering when it sets none (`covering_for_category`)."""
     points = [(float(x), float(y), float(c)) for x, y, c in pose.keypoints["points"]]
+    attributes = {
+        key: str(value) for key, value in ((project.avatar_attributes if project else None) or {}).items()
+    }
+    if "head_covering" not in attributes:
+        covering = covering_for_category(pose.keypoints.get("category"))
+        if covering != "none":
+            attributes["head_covering"] = covering
     return RenderRequest(
         points=points,
         depth=[float(z) for z in pose.keypoints.get("depth") or [0.0] * len(points)],
@@ -66,9 +75,7 @@ def render_request(
         height=pose.height or 1024,
         quality=cast(Quality, generation.quality),  # validated on submission
         seed=pose.seed,
-        avatar={
-            key: str(value) for key, value in ((project.avatar_attributes if project else None) or {}).items()
-        },
+        avatar=attributes,
         background=background,
         avatar_image=avatar,
         take=Take.from_json(pose.keypoints.get("take")),

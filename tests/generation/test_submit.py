@@ -6,6 +6,7 @@ import asyncio
 
 import httpx
 import pytest
+from PIL import Image
 from sqlalchemy import func, select, update
 
 from posegen.config import Settings
@@ -13,9 +14,10 @@ from posegen.credits.models import CreditEntry
 from posegen.db import Database
 from posegen.generation.models import GeneratedPose, Generation, GenerationEvent
 from posegen.library.models import Pose
+from posegen.work.inputs import render_request
 from tests.credits.helpers import balance_of, ledger_sum
 from tests.fixtures.app import bearer, token_for
-from tests.fixtures.factories import create_user
+from tests.fixtures.factories import create_category, create_pose, create_project, create_user
 from tests.generation.helpers import Scene, scene, submit
 
 
@@ -190,3 +192,40 @@ async def test_other_users_project_is_404_and_premium_needs_the_tier(
     assert premium.json()["error"]["code"] == "FORBIDDEN"
     assert await counts(db) == (0, 0, 0)
     assert await balance_of(db, world.user.id) == 10_000
+
+
+AVATAR_IMAGE = Image.new("RGB", (8, 8), (200, 120, 90))
+
+
+@pytest.mark.parametrize(
+    ("avatar", "covering"),
+    [({"gender": "female"}, "hijab"), ({"gender": "female", "head_covering": "none"}, "none")],
+)
+async def test_a_hijab_category_pose_renders_with_a_hijab_unless_the_avatar_says_otherwise(
+    client: httpx.AsyncClient, db: Database, settings: Settings, avatar: dict[str, str], covering: str
+) -> None:
+    world = await scene(db, settings)
+    slug = f"casual-{world.user.id[-6:].lower()}-hijab"
+    category = await create_category(db, slug)
+    hijab_pose = await create_pose(db, category, "Adjusting the Hijab")
+    project = await create_project(db, world.user, **avatar)
+    body = {**gallery(world, selectedPoseIds=[hijab_pose.id, world.poses[0].id]), "projectId": project.id}
+    response = await submit(client, world.headers, body)
+    assert response.status_code == 202, response.text
+    async with db.session(write=False) as session:
+        generation = await session.get(Generation, response.json()["generationId"])
+        poses = list(
+            await session.scalars(
+                select(GeneratedPose).where(GeneratedPose.generation_id == response.json()["generationId"])
+            )
+        )
+    assert generation is not None and len(poses) == 4
+    for row in poses:
+        request = render_request(row, generation, project, None, AVATAR_IMAGE)
+        assert request.avatar_image is AVATAR_IMAGE
+        if row.pose_id == hijab_pose.id:
+            assert row.keypoints["category"] == slug
+            assert request.avatar.get("head_covering", "none") == covering
+        else:
+            assert request.avatar.get("head_covering", "none") == "none"
+        assert request.avatar["gender"] == "female"

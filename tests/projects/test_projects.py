@@ -31,7 +31,19 @@ PROJECT_FIELDS = {
     "createdAt",
     "updatedAt",
 }
-NO_ATTRIBUTES = dict.fromkeys(("gender", "ageRange", "ethnicity", "style", "bodyType", "hairStyle"))
+NO_ATTRIBUTES = dict.fromkeys(
+    (
+        "gender",
+        "ageRange",
+        "ethnicity",
+        "style",
+        "bodyType",
+        "hairStyle",
+        "skinTone",
+        "clothingColor",
+        "headCovering",
+    )
+)
 
 
 @dataclass

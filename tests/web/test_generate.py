@@ -115,6 +115,9 @@ async def test_a_project_is_created_edited_given_an_avatar_and_deleted(
         "style": None,
         "bodyType": None,
         "hairStyle": None,
+        "skinTone": None,
+        "clothingColor": None,
+        "headCovering": None,
     }
 
     # The avatar image: uploaded, shown (really loaded), and kept after a reload.

@@ -128,7 +128,10 @@ POSES: tuple[PoseSpec, ...] = (
         "left knee pointing out to the side. Arms raised overhead with the palms together.",
         "tree pose, yoga, balance, vrksasana, standing",
         BodyPose().with_limbs(
-            right_leg((0, 0), (0, 0)), left_leg((75, 15), (-55, -15)), HANDS_TOGETHER_OVERHEAD
+            # The left knee out and forward, the shin back across so the ankle rests on the inner right thigh.
+            right_leg((0, 0), (0, 0)),
+            left_leg((45, 45), (-85, 0)),
+            HANDS_TOGETHER_OVERHEAD,
         ),
         difficulty=Difficulty.INTERMEDIATE,
         featured=True,
@@ -212,7 +215,8 @@ POSES: tuple[PoseSpec, ...] = (
         "Side view: legs straight, the torso folded down over the legs so the head hangs near the knees "
         "and both arms hang to the floor.",
         "forward fold, yoga, uttanasana, stretch, hamstrings",
-        BodyPose(turn=80, lean=160).with_limbs(legs((0, 0), (0, 0)), STRAIGHT_ARMS),
+        # Folded far enough to bring the head to the knees, the hands on the floor just ahead of the feet.
+        BodyPose(turn=80, lean=120).with_limbs(legs((0, 0), (0, 0)), arms((0, 0), (0, -30))),
     ),
     pose(
         "Dancer Pose",
@@ -235,7 +239,8 @@ POSES: tuple[PoseSpec, ...] = (
         "Side view: kneeling and sitting back on the heels, the torso folded forward over the thighs with "
         "the forehead down and the arms stretched forward along the floor.",
         "child's pose, yoga, balasana, rest, kneeling",
-        BodyPose(turn=85, lean=115).with_limbs(arms((0, 80), (0, 90)), legs((0, 70), (0, -90))),
+        # Hips on the heels above the floor, the forehead and the forearms just above the floor line.
+        BodyPose(turn=85, lean=95, head_nod=10).with_limbs(arms((0, 60), (0, 90)), legs((0, 55), (0, -90))),
     ),
     pose(
         "Sprint Start",

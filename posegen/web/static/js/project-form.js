@@ -1,7 +1,17 @@
 // The project fields shared by the new-project form (projects page) and the edit form (project
 // page): reading them into an API body and filling them from a project.
 
-export const ATTRIBUTES = ["gender", "ageRange", "ethnicity", "style", "bodyType", "hairStyle"];
+export const ATTRIBUTES = [
+  "gender",
+  "ageRange",
+  "ethnicity",
+  "style",
+  "bodyType",
+  "hairStyle",
+  "skinTone",
+  "clothingColor",
+  "headCovering",
+];
 
 /** `{gender: "female", …}` of the attributes filled in (blank ones left out: "not set"). */
 export function readAttributes(form) {

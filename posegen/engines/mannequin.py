@@ -1,6 +1,7 @@
 """The offline default engine: the pose as a shaded mannequin on the requested background.
 
-Avatar attributes choose the figure's palette (the same attributes always give
+Avatar attributes give the figure its look (`posegen.imaging.look`: proportions,
+hair or head covering, skin and clothing colours; the same attributes always give
 the same look); the variation seed turns the light a little, and the variation's
 take (`posegen.imaging.variation`) frames, zooms and relights the figure, so
 variations of one pose are different pictures of exactly the requested pose.
@@ -24,21 +25,8 @@ from posegen.engines.base import (
 )
 from posegen.imaging.backgrounds import Background, GradientBackground, ImageBackground, SolidBackground
 from posegen.imaging.look import look_for
-from posegen.imaging.mannequin import DEFAULT_BACKGROUND, PALETTES, render_mannequin
+from posegen.imaging.mannequin import DEFAULT_BACKGROUND, render_mannequin
 from posegen.imaging.variation import relight, take_framing
-
-
-def _stable_index(text: str, modulo: int) -> int:
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") % modulo
-
-
-def palette_for(avatar: Mapping[str, str]) -> str:
-    """A palette name chosen by the avatar attributes (deterministic; studio when none are given)."""
-    if not avatar:
-        return "studio"
-    names = sorted(PALETTES)
-    key = "|".join(f"{name}={avatar[name]}" for name in sorted(avatar))
-    return names[_stable_index(key, len(names))]
 
 
 def background_for(spec: BackgroundSpec | None) -> Background:
@@ -63,7 +51,6 @@ def render_sync(request: RenderRequest) -> RenderResult:
         request.depth,
         *framing.canvas,
         background=background_for(request.background),
-        palette=palette_for(request.avatar),
         seed=request.seed,
         margin=framing.margin,
         look=look_for(request.avatar),

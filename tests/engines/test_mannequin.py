@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 from posegen.engines.base import QUALITY_SIZES, BackgroundSpec, DetachedContext, RenderRequest, RenderResult
 from posegen.engines.mannequin import MannequinEngine, render_sync
 from posegen.generation.takes import take_pose
+from posegen.imaging.look import look_for
 from posegen.imaging.mannequin import render_mannequin
 from posegen.imaging.variation import Take
 from posegen.kit.openpose import Point
@@ -120,7 +121,9 @@ def test_variation_one_is_reproducible_and_canonical() -> None:
     first, second = render_sync(request), render_sync(request)
     assert first.image.tobytes() == second.image.tobytes()
     assert list(request.points) == list(STANDING.keypoints.points)
-    plain = render_mannequin(request.points, request.depth, 512, 512, palette="studio", seed=request.seed)
+    plain = render_mannequin(
+        request.points, request.depth, 512, 512, seed=request.seed, look=look_for(request.avatar)
+    )
     assert first.image.tobytes() == plain.image.tobytes()
     assert first.pixel_points == plain.transform.apply(request.points)
 

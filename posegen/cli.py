@@ -286,6 +286,20 @@ def library_contact_sheet(
     typer.echo(f"wrote {len(entries)} poses to {out}")
 
 
+@library_app.command("gallery")
+def library_gallery(
+    out: Annotated[Path, typer.Argument(help="PNG file to write.", dir_okay=False)],
+    cell: Annotated[int, typer.Option(min=128, max=768, help="Size of each render in pixels.")] = 320,
+) -> None:
+    """Write the avatar gallery: three library poses for four different avatars, then four variations
+    of one pose, as the mannequin engine renders them (no database needed)."""
+    from posegen.generation.gallery import gallery
+    from posegen.library.contact_sheet import save_compressed
+
+    save_compressed(gallery(cell), str(out), colors=256)  # many skin and clothing colours
+    typer.echo(f"wrote the gallery to {out}")
+
+
 @models_app.command("pull")
 def models_pull() -> None:
     """Fetch the `diffusers` engine's weights (POSEGEN_ENGINES_DIFFUSERS_*) into the Hugging Face cache

@@ -56,6 +56,6 @@ def contact_sheet(entries: Sequence[SheetEntry], *, columns: int = 12, cell: int
     return sheet
 
 
-def save_compressed(image: Image.Image, path: str) -> None:
+def save_compressed(image: Image.Image, path: str, colors: int = 64) -> None:
     """A small PNG: 64 colours are plenty for flat mannequin shading and text."""
-    image.quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(path, format="PNG", optimize=True)
+    image.quantize(colors=colors, method=Image.Quantize.MEDIANCUT).save(path, format="PNG", optimize=True)

@@ -76,7 +76,12 @@ class Pose(Base):
             postgresql_where=_LIBRARY,
         ),
         Index(
-            "uq_poses_owner_name", "owner_id", "name", unique=True, sqlite_where=_PRIVATE, postgresql_where=_PRIVATE
+            "uq_poses_owner_name",
+            "owner_id",
+            "name",
+            unique=True,
+            sqlite_where=_PRIVATE,
+            postgresql_where=_PRIVATE,
         ),
         Index("ix_poses_owner_created", "owner_id", "created_at"),
         CheckConstraint("difficulty IN ('beginner', 'intermediate', 'advanced')", name="difficulty"),

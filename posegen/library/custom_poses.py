@@ -19,7 +19,6 @@ from posegen.audit import service as audit
 from posegen.auth.models import User
 from posegen.errors import Conflict, NotFound, ValidationFailed
 from posegen.imaging.control_map import render_control_map
-from posegen.imaging.geometry import fit_transform
 from posegen.imaging.thumbnails import encode_png
 from posegen.kit.openpose import L_ANKLE, L_HIP, L_KNEE, R_ANKLE, R_HIP, R_KNEE, Point
 from posegen.kit.orm import upsert
@@ -72,13 +71,9 @@ def _analyse(data: bytes) -> tuple[photo.PhotoPose, bytes]:
     with Image.open(io.BytesIO(data)) as image:
         image.draft("RGB", (photo.WORKING_SIDE, photo.WORKING_SIDE))  # JPEG decodes smaller, cheaply
         found = photo.pose_from_photo(image)
-    points = list(found.points)
-    control = render_control_map(
-        points,
-        CONTROL_MAP_SIZE,
-        CONTROL_MAP_SIZE,
-        transform=fit_transform(points, CONTROL_MAP_SIZE, CONTROL_MAP_SIZE),
-    )
+    # On the square frame as it is (no refitting), so the map lies exactly over the photo centred on
+    # a square: the web page shows the skeleton by laying one on the other.
+    control = render_control_map(list(found.points), CONTROL_MAP_SIZE, CONTROL_MAP_SIZE)
     return found, encode_png(control)
 
 

@@ -269,7 +269,8 @@ class FromPhotoRequest(Schema):
 
 
 class FromPhotoResult(Schema):
-    """The detected pose on a square frame (the photo centred on a square of its longer side)."""
+    """The detected pose on a square frame (the photo centred on a square of its longer side); the
+    control map is drawn on that frame, so it lies exactly over the photo centred on a square."""
 
     keypoints: KeypointsOut
     control_map_url: str

@@ -80,7 +80,9 @@ async def test_a_photo_becomes_a_private_pose_used_in_a_generation_and_hidden_fr
     assert found["framing"] == "full_body"
     control = await png_of(client, found["controlMapUrl"])
     assert control.size == (1024, 1024)
-    assert control.convert("RGB").getbbox() is not None  # the skeleton is drawn on the black map
+    # The skeleton lies over the photo: the neck's joint is painted where the neck is on the frame.
+    neck_x, neck_y, _ = points[1]
+    assert control.convert("RGB").getpixel((round(neck_x * 1023), round(neck_y * 1023))) != (0, 0, 0)
 
     # Saved as the owner's private pose.
     created = await client.post(

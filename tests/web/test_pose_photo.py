@@ -61,8 +61,8 @@ async def test_a_pose_from_a_photo_is_saved_used_and_listed_under_my_poses(
     await expect(page.get_by_label("Framing")).to_have_value("full_body")
     await assert_accessible(page)
 
-    await page.get_by_label("Name").fill("Beach Stance")
-    await page.get_by_label("Tags").fill("beach, summer")
+    await page.get_by_role("textbox", name="Name", exact=True).fill("Beach Stance")
+    await page.get_by_role("textbox", name="Tags").fill("beach, summer")
     await page.get_by_role("button", name="Save pose").click()
     await expect(page.locator("[data-saved-text]")).to_have_text(
         "Saved “Beach Stance” to your poses.", timeout=SLOW
@@ -87,7 +87,8 @@ async def test_a_pose_from_a_photo_is_saved_used_and_listed_under_my_poses(
     pose_id = await page.locator("[data-grid] [data-pick]").first.get_attribute("data-pick")
     assert pose_id
     token = other_account_token(web)
-    hidden = httpx.get(f"{web.url}{APP}/library/{pose_id}", headers={"Authorization": f"Bearer {token}"})
+    async with httpx.AsyncClient(base_url=web.url, headers={"Authorization": f"Bearer {token}"}) as other:
+        hidden = await other.get(f"{APP}/library/{pose_id}")
     assert hidden.status_code == 404
 
 

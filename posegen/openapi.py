@@ -26,7 +26,6 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     409: "`CONFLICT` (the current state forbids it) or `IDEMPOTENCY_KEY_REUSED`",
     413: "`PAYLOAD_TOO_LARGE`: the body or upload is over its limit",
     415: "`UNSUPPORTED_MEDIA_TYPE`: the upload is not a supported image (judged by content)",
-    422: "The request is well formed but cannot be processed; the code says why",
     429: "`RATE_LIMITED`: too many requests; see `Retry-After`",
     503: "`SERVICE_UNAVAILABLE`: a dependency cannot serve the request now; see `Retry-After`",
 }

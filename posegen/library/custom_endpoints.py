@@ -11,27 +11,22 @@ from posegen.library import custom_poses
 from posegen.library.schemas import CustomPoseCreate, FromPhotoRequest, FromPhotoResult, PoseResult
 from posegen.openapi import errors
 from posegen.ratelimit.http import count_detection
-from posegen.vision.photo import PhotoProblem
 
 router = APIRouter(tags=["library"], route_class=UnitOfWorkRoute)
 
-_PHOTO_CODES = ", ".join(f"`{problem.value}`" for problem in PhotoProblem)
 
-
-@router.post(
-    "/poses/from-photo",
-    responses=errors(404)
-    | {
-        422: {"description": f"The photo gives no usable pose: {_PHOTO_CODES}"},
-        503: {"description": "`POSE_DETECTION_UNAVAILABLE`: this server has no pose detector"},
-    },
-)
+@router.post("/poses/from-photo", responses=errors(404, 503))
 async def from_photo(
     body: FromPhotoRequest, request: Request, user: CurrentUser, session: Session, storage: StorageDep
 ) -> FromPhotoResult:
     """The body pose of the one person in an upload of the caller's, as OpenPose-18 keypoints on a
     square frame (the photo centred on a square of its longer side), with its control map. Limited
-    per user (`POSEGEN_LIMITS_POSE_DETECTIONS_PER_HOUR`); nothing is saved until `POST /library/custom`."""
+    per user (`POSEGEN_LIMITS_POSE_DETECTIONS_PER_HOUR`); nothing is saved until `POST /library/custom`.
+
+    A photo without one clear person is a 400 whose code says why: `PHOTO_TOO_SMALL`,
+    `NO_PERSON_DETECTED`, `MULTIPLE_PEOPLE_DETECTED`, `PERSON_TOO_SMALL` or `POSE_UNCLEAR`
+    (`details.problem` repeats it). Without a pose detector on the server: 503
+    `POSE_DETECTION_UNAVAILABLE`."""
     await count_detection(request, user.id)
     return await custom_poses.from_photo(session, storage, user, body.upload_id)
 

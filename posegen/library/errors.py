@@ -15,9 +15,10 @@ class PoseDetectionUnavailable(ServiceUnavailable):
 
 
 class UnusablePhoto(PosegenError):
-    """422 with the problem as the code (`NO_PERSON_DETECTED`, `MULTIPLE_PEOPLE_DETECTED`, …)."""
+    """400 with the problem as the code (`NO_PERSON_DETECTED`, `MULTIPLE_PEOPLE_DETECTED`, …): the
+    service documents no 422 (its validation errors are 400 too)."""
 
-    status: ClassVar[int] = 422
+    status: ClassVar[int] = 400
 
     def __init__(self, problem: PhotoProblem, message: str) -> None:
         super().__init__(message, field="uploadId", details={"problem": problem.value})

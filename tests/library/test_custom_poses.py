@@ -188,15 +188,15 @@ async def test_a_photo_becomes_a_private_pose_used_in_a_generation_and_hidden_fr
     ],
     ids=["no-person", "two-people", "tiny-person", "tiny-photo"],
 )
-async def test_a_photo_without_one_clear_person_is_422_with_its_reason(
+async def test_a_photo_without_one_clear_person_is_400_with_its_reason(
     client: httpx.AsyncClient, db: Database, settings: Settings, photo: object, code: str
 ) -> None:
     _, headers = await signed_in(db, settings)
     assert callable(photo)
     response = await from_photo(client, headers, photo())
-    assert response.status_code == 422, response.text
+    assert response.status_code == 400, response.text
     error = response.json()["error"]
-    assert (error["code"], error["statusCode"], error["field"]) == (code, 422, "uploadId")
+    assert (error["code"], error["statusCode"], error["field"]) == (code, 400, "uploadId")
     assert error["message"]
     assert await pose_count(db) == 0
 
@@ -277,7 +277,7 @@ async def test_pose_detection_is_rate_limited_per_user(
                 f"{P}/poses/from-photo", json={"uploadId": upload_id}, headers=headers
             )
             statuses.append(response.status_code)
-        assert statuses == [422, 422, 429]
+        assert statuses == [400, 400, 429]
         assert response.json()["error"]["code"] == "RATE_LIMITED"
         assert int(response.headers["Retry-After"]) > 0
         _, other_headers = await signed_in(db, settings)
@@ -285,7 +285,7 @@ async def test_pose_detection_is_rate_limited_per_user(
         fresh = await client.post(
             f"{P}/poses/from-photo", json={"uploadId": other_upload}, headers=other_headers
         )
-        assert fresh.status_code == 422  # the limit is per user
+        assert fresh.status_code == 400  # the limit is per user
 
 
 async def test_a_pose_request_carries_photo_keypoints_to_its_requester_and_moderators(

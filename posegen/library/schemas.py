@@ -45,7 +45,7 @@ class KeypointsOut(Schema):
 class KeypointsIn(Schema):
     """18 `[x, y, confidence]` with x, y in 0–1 (confidence 0: the joint is absent)."""
 
-    format: Literal["openpose-18"] = "openpose-18"
+    format: Annotated[Literal["openpose-18"], LINE] = "openpose-18"
     points: Annotated[list[Annotated[list[float], Field(min_length=3, max_length=3)]], Field(max_length=18)]
 
 

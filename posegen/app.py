@@ -22,6 +22,7 @@ from posegen.credits.endpoints import router as credits_router
 from posegen.errors import install_error_handlers
 from posegen.generation.endpoints import router as generation_router
 from posegen.library.admin_endpoints import router as library_admin_router
+from posegen.library.custom_endpoints import router as custom_poses_router
 from posegen.library.endpoints import router as library_router
 from posegen.library.request_endpoints import router as requests_router
 from posegen.observability import prometheus
@@ -195,6 +196,7 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = True) -
     pose_generator.include_router(health_router)
     pose_generator.include_router(files_router)
     pose_generator.include_router(library_router)
+    pose_generator.include_router(custom_poses_router)
     pose_generator.include_router(requests_router)
     pose_generator.include_router(library_admin_router)
     pose_generator.include_router(projects_router)

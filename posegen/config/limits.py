@@ -39,6 +39,21 @@ class LimitSettings(BaseModel):
     auth_window_seconds: int = Field(
         60, ge=1, le=86_400, description="Window of `auth_per_minute` in seconds (tests shorten it)."
     )
+    pose_detections_per_hour: int = Field(
+        30,
+        ge=1,
+        le=100_000_000,
+        description=(
+            "Poses a user may have detected in photos (`POST /poses/from-photo`, CPU-heavy) per window "
+            "(`pose_detections_window_seconds`); refused photos count too."
+        ),
+    )
+    pose_detections_window_seconds: int = Field(
+        3600,
+        ge=1,
+        le=86_400,
+        description="Window of `pose_detections_per_hour` in seconds (tests shorten it).",
+    )
     websockets_per_user: int = Field(
         10,
         ge=1,

@@ -180,11 +180,6 @@ async def project(session: AsyncSession, project_id: str, *, lock: bool) -> Proj
     return await (lock_project(session, project_id) if lock else session.get(Project, project_id))
 
 
-async def library_poses(session: AsyncSession, pose_ids: Collection[str]) -> dict[str, Pose]:
-    """The library poses of these ids that exist, by id (visibility is the caller's rule)."""
-    return {pose.id: pose for pose in await session.scalars(select(Pose).where(Pose.id.in_(pose_ids)))}
-
-
 async def visible_library_poses(
     session: AsyncSession, user_id: str, category_ids: Collection[str]
 ) -> list[Pose]:

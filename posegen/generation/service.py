@@ -78,16 +78,11 @@ async def _project(session: AsyncSession, user: User, project_id: str, *, lock: 
 
 async def _gallery_poses(session: AsyncSession, user: User, ids: Sequence[str]) -> list[Pose]:
     visible = (await category_index(session)).visible_ids()
-    rows = await generations.library_poses(session, ids)
-    missing = [
-        pose_id
-        for pose_id in ids
-        if pose_id not in rows
-        or rows[pose_id].category_id not in visible
-        or not (rows[pose_id].is_public or rows[pose_id].owner_id == user.id)
-    ]
+    rows = await library.visible_poses(session, user.id, visible, ids)
+    missing = [pose_id for pose_id in ids if pose_id not in rows]
     if missing:
-        raise ValidationFailed(
+        # Another user's private pose is as unknown as one that does not exist.
+        raise NotFound(
             "selectedPoseIds: unknown poses", field="selectedPoseIds", details={"unknownPoseIds": missing}
         )
     return [rows[pose_id] for pose_id in ids]

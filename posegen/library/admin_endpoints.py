@@ -10,7 +10,7 @@ from posegen.auth.dependencies import AdminUser, require_admin
 from posegen.db import Session, UnitOfWorkRoute
 from posegen.dependencies import StorageDep
 from posegen.kit.pagination import PageRequest, page_params
-from posegen.library import admin_library, pose_requests
+from posegen.library import admin_library, custom_poses, pose_requests
 from posegen.library.models import RequestStatus
 from posegen.library.schemas import (
     AdminNotes,
@@ -23,6 +23,7 @@ from posegen.library.schemas import (
     PoseRequestResult,
     PoseResult,
     PoseUpdate,
+    PromotePose,
     RequestStats,
     RequiredAdminNotes,
 )
@@ -147,6 +148,15 @@ async def hide_pose(pose_id: str, admin: AdminUser, session: Session, storage: S
     return PoseResult(
         pose=await admin_library.update_pose(session, storage, admin, pose_id, PoseUpdate(is_public=False))
     )
+
+
+@router.post("/library/{pose_id}/promote", responses=errors(409))
+async def promote_pose(
+    pose_id: str, body: PromotePose, admin: AdminUser, session: Session, storage: StorageDep
+) -> PoseResult:
+    """Make a user's private pose public (optionally in another category); its author is kept, its
+    owner cleared. 409 when it is public already or its name is taken in the category."""
+    return PoseResult(pose=await custom_poses.promote(session, storage, admin, pose_id, body))
 
 
 @router.post("/categories", status_code=status.HTTP_201_CREATED, responses=errors(409))

@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.concurrency import run_in_threadpool
 
 from posegen.audit import service as audit
 from posegen.auth.models import User
@@ -15,7 +14,6 @@ from posegen.kit.ids import new_id
 from posegen.kit.openpose import Point
 from posegen.kit.text import slugify
 from posegen.library import assets, keypoint_import, repository
-from posegen.library.keypoint_checks import plausibility_problems
 from posegen.library.models import Pose, PoseCategory, PoseSource
 from posegen.library.schemas import (
     CategoryCreate,
@@ -35,14 +33,7 @@ def _keypoints(body: PoseCreate) -> list[Point]:
     else:
         assert body.pose_json is not None
         points = keypoint_import.from_pose_json(body.pose_json)
-    problems = plausibility_problems(points)
-    if problems:
-        raise ValidationFailed(
-            "keypoints: the figure is not anatomically plausible",
-            field="keypoints",
-            details={"problems": problems},
-        )
-    return points
+    return keypoint_import.plausible(points)
 
 
 async def _category(session: AsyncSession, category_id: str) -> PoseCategory:
@@ -52,7 +43,7 @@ async def _category(session: AsyncSession, category_id: str) -> PoseCategory:
     return category
 
 
-async def _unique_slug(session: AsyncSession, name: str) -> str:
+async def unique_slug(session: AsyncSession, name: str) -> str:
     base = slugify(name, max_length=100)
     slug = base
     while await repository.pose_by_slug(session, slug) is not None:
@@ -64,7 +55,7 @@ async def _detail(session: AsyncSession, storage: Storage, admin: User, pose: Po
     return await PoseViews(session, storage, await category_index(session), admin.id).detail(pose)
 
 
-async def _flush_or_conflict(session: AsyncSession, what: str) -> None:
+async def flush_or_conflict(session: AsyncSession, what: str) -> None:
     try:
         async with session.begin_nested():
             await session.flush()
@@ -77,11 +68,8 @@ async def create_pose(session: AsyncSession, storage: Storage, admin: User, body
     points = _keypoints(body)
     category = await _category(session, body.category_id)
     depth = [0.0] * len(points)  # imported keypoints carry no depth; parts draw in a fixed order
-    digest = assets.asset_hash(points, depth)
-    slug = await _unique_slug(session, body.name)
-    keys = assets.keys_for(slug, digest)
-    rendered = await run_in_threadpool(assets.render, points, depth)
-    await assets.store(storage, keys, rendered)
+    slug = await unique_slug(session, body.name)
+    digest, keys = await assets.render_and_store(storage, slug, points, depth)
     pose = Pose(
         category_id=category.id,
         slug=slug,
@@ -102,10 +90,9 @@ async def create_pose(session: AsyncSession, storage: Storage, admin: User, body
     )
     session.add(pose)
     try:
-        await _flush_or_conflict(session, "A pose with this name in this category")
+        await flush_or_conflict(session, "A pose with this name in this category")
     except Conflict:
-        for key in keys.all():
-            await storage.delete(key)
+        await assets.delete_all(storage, keys)
         raise
     await repository.replace_tags(session, pose.id, body.tags)
     await audit.record(
@@ -136,7 +123,7 @@ async def update_pose(
     if body.tags is not None:
         await repository.replace_tags(session, pose.id, body.tags)
     pose.search_text = search_text(pose.name, pose.description, tags)
-    await _flush_or_conflict(session, "A pose with this name in this category")
+    await flush_or_conflict(session, "A pose with this name in this category")
     await audit.record(
         session,
         action="pose.update",
@@ -160,7 +147,7 @@ async def create_category(session: AsyncSession, admin: User, body: CategoryCrea
         raise ValidationFailed("parentId: no such category", field="parentId")
     category = PoseCategory(**body.model_dump(by_alias=False))
     session.add(category)
-    await _flush_or_conflict(session, "A category with this slug")
+    await flush_or_conflict(session, "A category with this slug")
     await audit.record(
         session,
         action="category.create",

@@ -8,6 +8,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from starlette.concurrency import run_in_threadpool
+
 from posegen.imaging.control_map import render_control_map
 from posegen.imaging.mannequin import render_mannequin
 from posegen.imaging.thumbnails import encode_png, encode_webp, thumbnail
@@ -65,6 +67,22 @@ async def store(storage: Storage, keys: AssetKeys, assets: RenderedAssets) -> No
         storage.put(keys.thumbnail, assets.thumbnail_webp, "image/webp"),
         storage.put(keys.control_map, assets.control_map_png, "image/png"),
     )
+
+
+async def render_and_store(
+    storage: Storage, slug: str, points: Sequence[Point], depth: Sequence[float]
+) -> tuple[str, AssetKeys]:
+    """Render a new pose's images off the event loop and store them; its content hash and keys."""
+    digest = asset_hash(points, depth)
+    keys = keys_for(slug, digest)
+    rendered = await run_in_threadpool(render, points, depth)
+    await store(storage, keys, rendered)
+    return digest, keys
+
+
+async def delete_all(storage: Storage, keys: AssetKeys) -> None:
+    for key in keys.all():
+        await storage.delete(key)
 
 
 async def all_exist(storage: Storage, keys: AssetKeys) -> bool:

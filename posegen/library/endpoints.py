@@ -54,9 +54,11 @@ async def library(
     framing: Framing | None = None,
     featured: bool | None = None,
     premium: bool | None = None,
+    mine: Annotated[bool, Query(description="Only the caller's own private poses.")] = False,
     sort: Sort = "popular",
 ) -> PoseList:
-    """Poses the caller may use, filtered, sorted and paginated (default 24 per page)."""
+    """Poses the caller may use, filtered, sorted and paginated (default 24 per page); `mine=true`
+    lists only the caller's own poses (made with `POST /library/custom`)."""
     filters = PoseFilter(
         search=search,
         difficulty=difficulty.value if difficulty else None,
@@ -64,6 +66,7 @@ async def library(
         framing=framing.value if framing else None,
         featured=featured,
         premium=premium,
+        owner_id=user.id if mine else None,
         sort=sort,
     )
     return await service.list_library(session, storage, user.id, filters, category, page)

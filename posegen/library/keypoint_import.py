@@ -15,6 +15,7 @@ from typing import Any
 
 from posegen.errors import ValidationFailed
 from posegen.kit.openpose import Point
+from posegen.library.keypoint_checks import plausibility_problems
 
 ABSENT: Point = (0.0, 0.0, 0.0)
 COUNT = 18
@@ -75,3 +76,14 @@ def from_pose_json(document: dict[str, Any], field: str = "poseJson") -> list[Po
     else:
         raise _fail(f"{field}: pixel coordinates need canvas_width and canvas_height", field)
     return from_points(normalised, field)
+
+
+def plausible(points: list[Point], field: str = "keypoints") -> list[Point]:
+    """`points` when they pass the plausibility checks (`keypoint_checks`); `ValidationFailed`
+    listing the problems otherwise."""
+    problems = plausibility_problems(points)
+    if problems:
+        raise ValidationFailed(
+            f"{field}: the figure is not anatomically plausible", field=field, details={"problems": problems}
+        )
+    return points

@@ -16,9 +16,9 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import column
 
 from posegen.kit.ids import ID_LENGTH
 from posegen.kit.orm import Base, UTCDateTime, created_at_column, id_column, updated_at_column
@@ -58,10 +58,32 @@ class PoseCategory(Base):
     updated_at: Mapped[datetime] = updated_at_column()
 
 
+_PRIVATE = column("owner_id").is_not(None)
+_LIBRARY = column("owner_id").is_(None)
+
+
 class Pose(Base):
     __tablename__ = "poses"
     __table_args__ = (
-        UniqueConstraint("category_id", "name"),
+        # Names are unique per category among library poses and per owner among private ones:
+        # two users may both call their pose "My stance".
+        Index(
+            "uq_poses_library_category_name",
+            "category_id",
+            "name",
+            unique=True,
+            sqlite_where=_LIBRARY,
+            postgresql_where=_LIBRARY,
+        ),
+        Index(
+            "uq_poses_owner_name",
+            "owner_id",
+            "name",
+            unique=True,
+            sqlite_where=_PRIVATE,
+            postgresql_where=_PRIVATE,
+        ),
+        Index("ix_poses_owner_created", "owner_id", "created_at"),
         CheckConstraint("difficulty IN ('beginner', 'intermediate', 'advanced')", name="difficulty"),
         CheckConstraint("gender_suitability IN ('male', 'female', 'unisex')", name="gender_suitability"),
         CheckConstraint("framing IN ('full_body', 'upper_body', 'portrait')", name="framing"),
@@ -83,8 +105,17 @@ class Pose(Base):
     # {"format": "openpose-18", "points": [[x, y, c] × 18], "depth": [z × 18]}
     keypoints: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     source: Mapped[str] = mapped_column(String(8), nullable=False, default=PoseSource.CURATED.value)
+    # Set while the pose is a user's private pose (source "user"); cleared when an admin promotes it.
     owner_id: Mapped[str | None] = mapped_column(
         _ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=True
+    )
+    # Who made a user pose, kept after promotion (the owner is not).
+    author_id: Mapped[str | None] = mapped_column(
+        _ID, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    promoted_by: Mapped[str | None] = mapped_column(
+        _ID, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
     is_public: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     is_featured: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
@@ -143,6 +174,9 @@ class PoseRequest(Base):
     )
     use_case: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reference_upload_id: Mapped[str | None] = mapped_column(_ID, nullable=True)
+    # {"format": "openpose-18", "points": [[x, y, c] × 18]} when the requester sends a pose
+    # (typically detected in a photo with `POST /poses/from-photo`).
+    keypoints: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default=RequestStatus.PENDING.value)
     admin_notes: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     completed_pose_id: Mapped[str | None] = mapped_column(

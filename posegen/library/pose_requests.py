@@ -14,6 +14,7 @@ from posegen.kit.orm import upsert
 from posegen.kit.pagination import PageRequest, paginate
 from posegen.kit.time import utcnow
 from posegen.kit.wording import article
+from posegen.library import keypoint_import
 from posegen.library import repository as library
 from posegen.library.models import PoseRequest, PoseRequestVote, RequestStatus
 from posegen.library.schemas import PoseRequestCreate, PoseRequestOut, RequestStats
@@ -39,8 +40,13 @@ async def create(session: AsyncSession, user: User, body: PoseRequestCreate) -> 
             await get_owned_upload(session, user.id, body.reference_upload_id)
         except NotFound as exc:
             raise ValidationFailed("referenceUploadId: no such upload", field="referenceUploadId") from exc
+    keypoints = None
+    if body.keypoints is not None:
+        points = keypoint_import.plausible(keypoint_import.from_points(body.keypoints.points), "keypoints")
+        keypoints = {"format": "openpose-18", "points": [list(point) for point in points]}
     request = PoseRequest(
         user_id=user.id,
+        keypoints=keypoints,
         pose_name=body.pose_name,
         description=body.description,
         category_id=body.category_id,
@@ -159,7 +165,7 @@ async def views(
         mine = request.user_id == viewer_id
         columns = _columns(request)
         if not (mine or moderator):
-            columns.update(user_id=None, reference_upload_id=None)
+            columns.update(user_id=None, reference_upload_id=None, keypoints=None)
         columns.update(has_voted=request.id in voted, is_mine=mine)
         out.append(PoseRequestOut.model_validate(columns))
     return out

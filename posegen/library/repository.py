@@ -26,6 +26,8 @@ class PoseFilter:
     framing: str | None = None
     featured: bool | None = None
     premium: bool | None = None
+    # Only this user's private poses (`GET /library?mine=true`).
+    owner_id: str | None = None
     sort: Sort = "popular"
 
 
@@ -41,9 +43,21 @@ async def category(session: AsyncSession, id_or_slug: str) -> PoseCategory | Non
 
 
 def visible_to(viewer_id: str | None, category_ids: Collection[str]) -> ColumnElement[bool]:
-    """Poses a viewer may see: public ones (or their own) in visible categories."""
+    """Poses a viewer may see: public ones (or their own) in visible categories. The one rule of
+    who sees which pose: every read and every use of a pose goes through it."""
     owned = Pose.owner_id == viewer_id if viewer_id else Pose.is_public
     return (Pose.is_public | owned) & Pose.category_id.in_(category_ids)
+
+
+async def visible_poses(
+    session: AsyncSession, viewer_id: str, category_ids: Collection[str], pose_ids: Collection[str]
+) -> dict[str, Pose]:
+    """Those of `pose_ids` the viewer may see and use (`visible_to`), by id; the others are left out,
+    whether they do not exist or belong to someone else."""
+    rows = await session.scalars(
+        select(Pose).where(Pose.id.in_(pose_ids), visible_to(viewer_id, category_ids))
+    )
+    return {pose.id: pose for pose in rows}
 
 
 async def public_counts(session: AsyncSession, category_ids: Collection[str]) -> dict[str, int]:
@@ -85,6 +99,8 @@ async def list_poses(
         query = query.where(Pose.is_featured == filters.featured)
     if filters.premium is not None:
         query = query.where(Pose.is_premium == filters.premium)
+    if filters.owner_id is not None:
+        query = query.where(Pose.owner_id == filters.owner_id)
     order = {
         "popular": (Pose.popularity_score.desc(), Pose.usage_count.desc(), Pose.name, Pose.id),
         "newest": (Pose.created_at.desc(), Pose.id.desc()),

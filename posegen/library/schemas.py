@@ -42,6 +42,13 @@ class KeypointsOut(Schema):
     points: list[list[float]]
 
 
+class KeypointsIn(Schema):
+    """18 `[x, y, confidence]` with x, y in 0–1 (confidence 0: the joint is absent)."""
+
+    format: Annotated[Literal["openpose-18"], LINE] = "openpose-18"
+    points: Annotated[list[Annotated[list[float], Field(min_length=3, max_length=3)]], Field(max_length=18)]
+
+
 class PoseOut(Schema):
     id: str
     slug: str
@@ -59,6 +66,8 @@ class PoseOut(Schema):
     )
     favorite_count: int
     is_favorite: bool
+    source: str = Field(description="`curated`, `admin` or `user` (made from keypoints by a user).")
+    is_mine: bool = Field(description="The caller's own private pose (`GET /library?mine=true`).")
     preview_url: str | None
     thumbnail_url: str | None
     control_map_url: str | None
@@ -105,10 +114,13 @@ class PoseRequestCreate(Schema):
     category_id: Annotated[str | None, Field(max_length=64), LINE] = None
     use_case: Annotated[str | None, Text, Field(max_length=200), LINE] = None
     reference_upload_id: Annotated[str | None, Field(max_length=64), LINE] = None
+    keypoints: KeypointsIn | None = Field(
+        None, description="The pose wanted, e.g. as `POST /poses/from-photo` detected it in a photo."
+    )
 
 
 class PoseRequestOut(Schema):
-    """A pose request; `userId` and `referenceUploadId` are null on other users' requests."""
+    """A pose request; `userId`, `referenceUploadId` and `keypoints` are null on other users' requests."""
 
     id: str
     user_id: str | None
@@ -117,6 +129,7 @@ class PoseRequestOut(Schema):
     category_id: str | None
     use_case: str | None
     reference_upload_id: str | None
+    keypoints: KeypointsOut | None
     status: str
     admin_notes: str | None
     completed_pose_id: str | None
@@ -246,3 +259,40 @@ class CategoryOut(Schema):
 
 class CategoryResult(Schema):
     category: CategoryOut
+
+
+# --- poses from photos and users' own poses -------------------------------------------------
+
+
+class FromPhotoRequest(Schema):
+    upload_id: Annotated[str, Field(min_length=1, max_length=64), LINE]
+
+
+class FromPhotoResult(Schema):
+    """The detected pose on a square frame (the photo centred on a square of its longer side); the
+    control map is drawn on that frame, so it lies exactly over the photo centred on a square."""
+
+    keypoints: KeypointsOut
+    control_map_url: str
+    framing: str = Field(description="The framing the visible joints suggest (a default for saving).")
+    confidence: float = Field(description="The detector's mean visibility of the joints (0–1).")
+
+
+class CustomPoseCreate(Schema):
+    """A private pose of the caller's from 18 keypoints (typically from `POST /poses/from-photo`)."""
+
+    name: Annotated[str, Text, Field(min_length=2, max_length=100), LINE]
+    keypoints: KeypointsIn
+    framing: Annotated[Framing, WireEnum] = Framing.FULL_BODY
+    description: Annotated[str, Text, Field(max_length=2000), PARAGRAPH] = ""
+    tags: Annotated[list[Tag], Field(max_length=20, default_factory=list)]
+    category_id: Annotated[str | None, Field(max_length=64), LINE] = None
+
+    @field_validator("tags")
+    @classmethod
+    def _unique_tags(cls, tags: list[str]) -> list[str]:
+        return list(dict.fromkeys(tags))
+
+
+class PromotePose(Schema):
+    category_id: Annotated[str | None, Field(max_length=64), LINE] = None

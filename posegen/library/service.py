@@ -162,6 +162,8 @@ class PoseViews:
             usage_count=pose.usage_count,
             favorite_count=pose.favorite_count,
             is_favorite=is_favorite,
+            source=pose.source,
+            is_mine=pose.owner_id is not None and pose.owner_id == self.viewer_id,
             preview_url=self._url(pose.preview_key),
             thumbnail_url=self._url(pose.thumbnail_key),
             control_map_url=self._url(pose.control_map_key),
@@ -188,14 +190,10 @@ async def list_library(
 async def visible_pose(session: AsyncSession, viewer_id: str, pose_id: str) -> tuple[Pose, CategoryIndex]:
     """The pose if this viewer may see it; `NotFound` otherwise (never revealing that it exists)."""
     index = await category_index(session)
-    pose = await repository.pose(session, pose_id)
-    if (
-        pose is None
-        or pose.category_id not in index.visible_ids()
-        or not (pose.is_public or pose.owner_id == viewer_id)
-    ):
+    found = await repository.visible_poses(session, viewer_id, index.visible_ids(), [pose_id])
+    if pose_id not in found:
         raise NotFound("Pose not found")
-    return pose, index
+    return found[pose_id], index
 
 
 async def pose_detail(session: AsyncSession, storage: Storage, viewer_id: str, pose_id: str) -> PoseDetail:

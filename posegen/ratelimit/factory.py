@@ -19,6 +19,7 @@ class Rules:
     poses: Rule
     writes: Rule
     auth: Rule
+    detections: Rule
     websockets_per_user: int
 
     @classmethod
@@ -28,6 +29,9 @@ class Rules:
             poses=Rule("poses", limits.poses_per_hour, limits.poses_window_seconds),
             writes=Rule("writes", limits.writes_per_minute, limits.writes_window_seconds),
             auth=Rule("auth", limits.auth_per_minute, limits.auth_window_seconds),
+            detections=Rule(
+                "detections", limits.pose_detections_per_hour, limits.pose_detections_window_seconds
+            ),
             websockets_per_user=limits.websockets_per_user,
         )
 

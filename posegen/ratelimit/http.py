@@ -4,7 +4,9 @@
 - login and register: `auth` per client address (`limit_auth_attempts`, a route dependency);
 - every POST/PUT/PATCH/DELETE of an authenticated user: `writes` per user (`count_write`, called
   by the current-user dependency once the user is known);
-- `POST /generate`: `poses` per user, weighted by the request's pose count (`PoseBudget`).
+- `POST /generate`: `poses` per user, weighted by the request's pose count (`PoseBudget`);
+- `POST /poses/from-photo`: `detections` per user (`count_detection`), every attempt (the CPU is
+  spent whether the photo shows a usable pose or not).
 
 A request retried whole by the unit-of-work route counts once: `auth` and `writes` are taken on
 its first try only, and the pose budget gives back what a failed try took.
@@ -140,6 +142,17 @@ async def count_write(request: Request, user_id: str) -> None:
     if _already_counted(request, rules.writes):
         return
     decision = await get_limiter(request).hit(rules.writes, user_id)
+    record(request, decision)
+    if not decision.allowed:
+        raise RateLimited(decision)
+
+
+async def count_detection(request: Request, user_id: str) -> None:
+    """One pose detection in a photo takes one unit of `detections` (once per request)."""
+    rules = get_rate_rules(request)
+    if _already_counted(request, rules.detections):
+        return
+    decision = await get_limiter(request).hit(rules.detections, user_id)
     record(request, decision)
     if not decision.allowed:
         raise RateLimited(decision)

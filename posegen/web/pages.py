@@ -60,6 +60,7 @@ MORE_MESSAGES: dict[str, tuple[str, ...]] = {
     "project": ("projects",),
     "generation": ("generations",),
     "generations": ("generation",),
+    "posePhoto": ("library",),
 }
 ADMIN_SECTIONS = ("users", "queue", "metrics", "requests", "library", "audit")
 
@@ -220,6 +221,11 @@ for _name, _path in (
     ("requests", "/requests"),
 ):
     _page(_name, _path)
+
+
+@router.get("/library/from-photo")
+async def pose_photo_page(request: Request, account: Account) -> Response:
+    return render(request, "pose_photo.html", "posePhoto", account)
 
 
 @router.get("/projects/{project_id}")

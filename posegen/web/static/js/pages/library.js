@@ -31,6 +31,7 @@ const DEFAULT_STATE = Object.freeze({
   sort: "popular",
   featured: false,
   favorites: false,
+  mine: false,
   page: 1,
 });
 /** What is shown: read from the URL at start, written back on every change. */
@@ -48,6 +49,7 @@ function readUrl() {
   }
   state.featured = params.get("featured") === "true";
   state.favorites = params.get("favorites") === "true";
+  state.mine = params.get("mine") === "true";
   state.page = Math.max(1, Number.parseInt(params.get("page") ?? "1", 10) || 1);
 }
 
@@ -58,6 +60,7 @@ function writeUrl() {
     ...Object.fromEntries(FILTERS.map((name) => [name, state[name]])),
     featured: state.featured ? "true" : "",
     favorites: state.favorites ? "true" : "",
+    mine: state.mine ? "true" : "",
     page: state.page > 1 ? state.page : "",
   };
   if (params.sort === "popular") params.sort = "";
@@ -70,6 +73,7 @@ function stateToForm() {
   if (!form.elements.sort.value) form.elements.sort.value = "popular";
   form.elements.featured.checked = state.featured;
   form.elements.favorites.checked = state.favorites;
+  form.elements.mine.checked = state.mine;
   showFavoritesMode();
 }
 
@@ -77,6 +81,8 @@ function showFavoritesMode() {
   document.querySelector("[data-filter-set]").disabled = state.favorites;
   form.elements.search.disabled = state.favorites;
   document.querySelector("[data-favorites-hint]").hidden = !state.favorites;
+  form.elements.mine.disabled = state.favorites;
+  document.querySelector("[data-mine-hint]").hidden = !state.mine || state.favorites;
   for (const button of categoryList.querySelectorAll("button")) button.disabled = state.favorites;
 }
 
@@ -140,6 +146,7 @@ function label(table, value) {
 
 function badges(pose) {
   return [
+    pose.isMine ? h("span", { class: "badge accent" }, t("library.mine")) : null,
     pose.isPremium ? h("span", { class: "badge warn" }, t("library.premium")) : null,
     pose.isFeatured ? h("span", { class: "badge accent" }, t("library.featured")) : null,
     h("span", { class: "badge" }, label("difficulty", pose.difficulty)),
@@ -243,6 +250,7 @@ async function load() {
         search: state.search.trim().length >= 2 ? state.search.trim() : "",
         ...Object.fromEntries(FILTERS.map((name) => [name, state[name]])),
         featured: state.featured ? "true" : "",
+        mine: state.mine ? "true" : "",
         page: state.page,
         limit: LIMIT,
       })}`;
@@ -260,7 +268,11 @@ async function load() {
     fill(grid, poses.map(tile));
     showCount(pagination.total);
     emptyLine.hidden = poses.length > 0;
-    emptyLine.textContent = state.favorites ? t("library.noFavorites") : t("library.noResults");
+    emptyLine.textContent = state.favorites
+      ? t("library.noFavorites")
+      : state.mine
+        ? t("library.noMine")
+        : t("library.noResults");
     showPager(pagination);
   } catch (error) {
     if (error.name === "AbortError") return;
@@ -474,11 +486,11 @@ form.elements.search.addEventListener("input", () => {
 form.addEventListener("change", (event) => {
   const name = event.target.name;
   if (name === "search") return;
-  if (name === "featured" || name === "favorites") state[name] = event.target.checked;
+  if (name === "featured" || name === "favorites" || name === "mine") state[name] = event.target.checked;
   else if (FILTERS.includes(name)) state[name] = event.target.value;
   else return;
   state.page = 1;
-  if (name === "favorites") showFavoritesMode();
+  if (name === "favorites" || name === "mine") showFavoritesMode();
   load();
 });
 

@@ -201,6 +201,9 @@ class Engine(Protocol):
     name: str
     description: str
     supports_control_image: bool
+    # Whether the image shows exactly the requested keypoints by construction (the mannequin): its
+    # pose check is scored but never re-rendered, since a low score is then the detector's miss.
+    draws_pose_exactly: bool
     default_size: int
     qualities: tuple[Quality, ...]
     # Background modes this engine can honour (solid colour and uploads need a mask).

@@ -27,6 +27,8 @@ class ErrorCode(StrEnum):
     CONTENT_REJECTED = "CONTENT_REJECTED"
     STORAGE_ERROR = "STORAGE_ERROR"
     DEAD_LETTERED = "DEAD_LETTERED"
+    # Every render of the pose showed another pose (work/pose_check.py) and the setting refunds it.
+    POSE_CHECK_FAILED = "POSE_CHECK_FAILED"
     CANCELED = "CANCELED"
     INTERNAL = "INTERNAL"
 

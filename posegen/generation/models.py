@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from posegen.kit.ids import ID_LENGTH
 from posegen.kit.orm import Base, UTCDateTime, created_at_column, id_column, updated_at_column
 from posegen.kit.time import utcnow
+from posegen.vision.verdict import PoseCheck
 
 _ID = String(ID_LENGTH)
 
@@ -56,16 +57,6 @@ class PoseStatus(StrEnum):
 
 
 TERMINAL_POSE = frozenset({PoseStatus.COMPLETED, PoseStatus.FAILED, PoseStatus.CANCELED})
-
-
-class PoseCheck(StrEnum):
-    """The pose check's verdict on a finished image (`work/pose_check.py`); null: not checked (a pose
-    finished before the check existed, or one that never got an image)."""
-
-    PASSED = "passed"  # scored at least the minimum
-    FAILED = "failed"  # scored below it, with a confident detection, after its free re-renders
-    INCONCLUSIVE = "inconclusive"  # no verdict: nobody found, an unsure detection, or an exact engine
-    SKIPPED = "skipped"  # the check did not run (switched off, or the `vision` extra is missing)
 
 
 def _values(enum: type[StrEnum]) -> str:

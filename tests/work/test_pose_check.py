@@ -135,6 +135,10 @@ def checks_counted(engine: str, check: str) -> float:
     return value or 0.0
 
 
+def rerenders_counted(engine: str) -> float:
+    return METRICS.registry.get_sample_value("posegen_pose_rerenders_total", {"engine": engine}) or 0.0
+
+
 async def assert_charged_once(db: Database, submitted: Submitted) -> None:
     """Balance and ledger exactly as the submission left them: nothing more charged or refunded."""
     assert await balance_of(db, submitted.user_id) == submitted.balance
@@ -189,8 +193,7 @@ async def test_another_pose_scores_low_and_is_re_rendered_free_until_it_passes(
     assert row.seed == rerender_seed(first_seed, 1)  # the delivered image's seed
     completed = await event_data(db, submitted.generation_id, "pose.completed")
     assert (completed["poseCheck"], completed["rerenders"]) == ("passed", 1)
-    after = METRICS.registry.get_sample_value("posegen_pose_rerenders_total", {"engine": "mannequin"})
-    assert (after or 0) == (rerenders_before or 0) + 1
+    assert rerenders_counted("mannequin") == rerenders_before + 1
     await assert_charged_once(db, submitted)
 
 

@@ -39,7 +39,6 @@ from posegen.config import (
     EngineSettings,
     Environment,
     LogSettings,
-    QualitySettings,
     Settings,
     WorkSettings,
 )
@@ -195,9 +194,6 @@ def bench_settings(
         auth=AuthSettings(jwt_secret=SecretStr(SECRET)),
         engines=EngineSettings(enable_sleep=True, sleep_latency_ms=latency_ms),
         work=WorkSettings(concurrency=concurrency, poll_interval_seconds=poll_seconds),
-        # The queue benchmarks measure the queue: the `sleep` engine's blank images have no figure to
-        # check, and the check's own cost is B12's `detect_ms_median`.
-        quality=QualitySettings(pose_check=False),
         log=LogSettings(level="WARNING"),
     )
 
@@ -215,7 +211,6 @@ def worker_env(settings: Settings) -> dict[str, str]:
         POSEGEN_ENGINES_SLEEP_LATENCY_MS=str(settings.engines.sleep_latency_ms),
         POSEGEN_WORK_POLL_INTERVAL_SECONDS=str(settings.work.poll_interval_seconds),
         POSEGEN_WORK_CONCURRENCY=str(settings.work.concurrency),
-        POSEGEN_QUALITY_POSE_CHECK=str(settings.quality.pose_check).lower(),
     )
     return env
 

@@ -206,6 +206,8 @@ class Engine(Protocol):
     # Whether the image shows exactly the requested keypoints by construction (the mannequin): its
     # pose check is scored but never re-rendered, since a low score is then the detector's miss.
     draws_pose_exactly: bool
+    # Whether the image shows a figure at all; the pose check skips engines that draw none (`sleep`).
+    draws_figure: bool
     default_size: int
     qualities: tuple[Quality, ...]
     # Background modes this engine can honour (solid colour and uploads need a mask).

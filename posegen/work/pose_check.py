@@ -11,8 +11,8 @@ keypoints in a thread and :func:`posegen.vision.pose_score` compares them with t
   detection below the minimum, or an engine that draws the pose exactly (`Engine.draws_pose_exactly`,
   the mannequin) below the minimum: its figure is the requested keypoints by construction, so the
   detector missed it (B12's tail: floor poses, head-and-shoulders crops);
-- ``skipped``: the check did not run (``POSEGEN_QUALITY_POSE_CHECK=false``, the extra missing, or a
-  detector error, which is logged).
+- ``skipped``: the check did not run (``POSEGEN_QUALITY_POSE_CHECK=false``, an engine that draws no
+  figure (`Engine.draws_figure`: the `sleep` engine), the extra missing, or a detector error, logged).
 
 A failed image is rendered again with a new seed, at no charge (within the same attempt: no ledger
 row), up to ``POSEGEN_QUALITY_MAX_RERENDERS`` times; the first image that does not fail is delivered.
@@ -165,7 +165,7 @@ async def check(
     A re-render runs outside the job's render context: nothing it might submit remotely is
     remembered on the pose (the first render's remote job stays the one a retry re-attaches to), and
     a re-render that raises ends the loop with the images already checked."""
-    if not quality.pose_check:
+    if not quality.pose_check or not engine.draws_figure:
         return Checked(result, SKIPPED, request.seed)
     exact = engine.draws_pose_exactly
     verdict = await run_in_threadpool(judge, request, result, quality, exact)

@@ -15,17 +15,20 @@ from typing import Any
 import httpx
 import pytest
 
+from posegen.app import create_app
 from posegen.config import Settings
 from posegen.db import Database
 from posegen.doctor import examine
 from posegen.engines.base import RenderContext, RenderRequest, RenderResult
 from posegen.engines.mannequin import MannequinEngine
+from posegen.engines.registry import EngineRegistry
 from posegen.library.poses import POSES, PoseSpec
 from posegen.observability.prometheus import PROCESS as METRICS
 from posegen.storage.factory import create_storage
 from posegen.work.pose_check import rerender_seed
 from posegen.work.worker import Worker
 from tests.credits.helpers import balance_of, entries_of, ledger_sum
+from tests.fixtures.app import open_client
 from tests.generation.helpers import P, scene, submit
 from tests.work.test_background_changes import events_of, pose_row, run_once
 
@@ -179,9 +182,7 @@ async def test_another_pose_scores_low_and_is_re_rendered_free_until_it_passes(
 ) -> None:
     submitted = await submit_one(client, db, settings)
     first_seed = (await pose_row(db, submitted.pose_id)).seed
-    rerenders_before = METRICS.registry.get_sample_value(
-        "posegen_pose_rerenders_total", {"engine": "mannequin"}
-    )
+    rerenders_before = rerenders_counted("mannequin")
     engine = OtherPoseFirst(WARRIOR)
     await work(db, settings, engine)
 
@@ -283,3 +284,35 @@ async def test_an_exact_engine_is_scored_but_never_re_rendered_or_refunded(
     assert (row.status, row.pose_check, row.rerenders) == ("completed", "inconclusive", 0)
     assert row.pose_score is not None and row.pose_score < exact.quality.min_pose_score
     await assert_charged_once(db, submitted)
+
+
+async def test_an_engine_that_draws_no_figure_is_skipped(db: Database, settings: Settings) -> None:
+    sleepy = settings.model_copy(
+        update={"engines": settings.engines.model_copy(update={"enable_sleep": True})}
+    )
+    world = await scene(db, sleepy, poses=1)
+    async for client in open_client(create_app(sleepy, embed_worker=False)):
+        response = await submit(
+            client,
+            world.headers,
+            {
+                "projectId": world.project.id,
+                "generationType": "GALLERY_REFERENCE",
+                "selectedPoseIds": [world.poses[0].id],
+                "batchSize": 1,
+                "quality": "draft",
+                "engine": "sleep",
+                "seed": SEED,
+            },
+        )
+        assert response.status_code == 202, response.text
+        registry = EngineRegistry.from_settings(sleepy)
+        worker = Worker(db, create_storage(sleepy), registry.engines, sleepy, worker_id="check-worker")
+        try:
+            assert await run_once(worker) is not None
+        finally:
+            await registry.aclose()
+        detail = await client.get(f"{P}/generations/{response.json()['generationId']}", headers=world.headers)
+        pose = detail.json()["generation"]["poses"][0]
+        assert (pose["status"], pose["poseCheck"], pose["poseScore"]) == ("completed", "skipped", None)
+        assert (pose["detectedKeypoints"], pose["rerenders"]) == (None, 0)

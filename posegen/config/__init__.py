@@ -11,7 +11,7 @@ Import every name from `posegen.config`: the submodules are its layout, not its 
 
 from posegen.config.accounts import AuthSettings, BootstrapSettings, CreditsSettings, PricingSettings
 from posegen.config.limits import LimitSettings
-from posegen.config.rendering import EngineSettings, RealtimeSettings, WorkSettings
+from posegen.config.rendering import EngineSettings, QualitySettings, RealtimeSettings, WorkSettings
 from posegen.config.server import LOOPBACK_HOSTS, LOOPBACK_NAMES, ServerSettings, listening_origins
 from posegen.config.settings import MIN_SECRET_LENGTH, Environment, Settings
 from posegen.config.stores import DatabaseSettings, RedisSettings, StorageSettings
@@ -32,6 +32,7 @@ __all__ = [
     "MetricsSettings",
     "MonitoringSettings",
     "PricingSettings",
+    "QualitySettings",
     "RealtimeSettings",
     "RedisSettings",
     "ServerSettings",

@@ -1,4 +1,4 @@
-"""Rendering: image engines, the work queue and its workers, live updates."""
+"""Rendering: image engines, the work queue and its workers, the pose check, live updates."""
 
 from __future__ import annotations
 
@@ -189,4 +189,45 @@ class RealtimeSettings(BaseModel):
         gt=0,
         le=30,
         description="How often events are read from the database while Redis is unreachable.",
+    )
+
+
+class QualitySettings(BaseModel):
+    """The pose check (docs/decisions.md "Pose check in the pipeline")."""
+
+    pose_check: bool = Field(
+        True,
+        description=(
+            "Check every finished pose image: detect the body keypoints (BlazePose, `vision` extra) and "
+            "score them against the requested pose. Off, or without the extra: `poseCheck` is `skipped`."
+        ),
+    )
+    min_pose_score: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description=(
+            "Pose score (0–1) a render needs to pass; below it, with a confident detection, an engine that "
+            "does not draw the pose exactly re-renders with a new seed at no charge."
+        ),
+    )
+    min_detector_confidence: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description=(
+            "Mean joint visibility (0–1) the detector must report for its verdict to count; below it the "
+            "check is `inconclusive` and nothing is re-rendered."
+        ),
+    )
+    max_rerenders: int = Field(
+        1, ge=0, le=5, description="Free re-renders of a pose whose check failed, within one attempt."
+    )
+    on_failed_check: Literal["deliver_flagged", "refund"] = Field(
+        "deliver_flagged",
+        description=(
+            "A pose still failing after its re-renders: `deliver_flagged` delivers the best-scoring image "
+            "with `poseCheck` `failed` (charged); `refund` fails the pose (`POSE_CHECK_FAILED`) and "
+            "refunds it."
+        ),
     )

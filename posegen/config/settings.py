@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from posegen.config.accounts import AuthSettings, BootstrapSettings, CreditsSettings, PricingSettings
 from posegen.config.limits import LimitSettings
-from posegen.config.rendering import EngineSettings, RealtimeSettings, WorkSettings
+from posegen.config.rendering import EngineSettings, QualitySettings, RealtimeSettings, WorkSettings
 from posegen.config.server import ServerSettings, listening_origins
 from posegen.config.stores import DatabaseSettings, RedisSettings, StorageSettings
 from posegen.config.telemetry import LogSettings, MetricsSettings, MonitoringSettings
@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     pricing: PricingSettings = Field(default_factory=PricingSettings, description="Prices in credits.")
     engines: EngineSettings = Field(default_factory=EngineSettings, description="Image engines.")
     work: WorkSettings = Field(default_factory=WorkSettings, description="Work queue and workers.")
+    quality: QualitySettings = Field(
+        default_factory=QualitySettings, description="The pose check of finished images."
+    )
     credits: CreditsSettings = Field(default_factory=CreditsSettings, description="Credits.")
     redis: RedisSettings = Field(
         default_factory=RedisSettings, description="Redis (cross-process events and rate-limit counters)."

@@ -34,6 +34,8 @@ class ErrorCode(StrEnum):
     CONTENT_REJECTED = "CONTENT_REJECTED"
     STORAGE_ERROR = "STORAGE_ERROR"
     DEAD_LETTERED = "DEAD_LETTERED"
+    # Every render of the pose showed another pose (work/pose_check.py) and the setting refunds it.
+    POSE_CHECK_FAILED = "POSE_CHECK_FAILED"
     CANCELED = "CANCELED"
     INTERNAL = "INTERNAL"
 
@@ -226,6 +228,11 @@ class Engine(Protocol):
     name: str
     description: str
     supports_control_image: bool
+    # Whether the image shows exactly the requested keypoints by construction (the mannequin): its
+    # pose check is scored but never re-rendered, since a low score is then the detector's miss.
+    draws_pose_exactly: bool
+    # Whether the image shows a figure at all; the pose check skips engines that draw none (`sleep`).
+    draws_figure: bool
     default_size: int
     qualities: tuple[Quality, ...]
     # Background modes this engine can honour (solid colour and uploads need a mask).

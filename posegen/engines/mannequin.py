@@ -73,6 +73,8 @@ class MannequinEngine:
     name = "mannequin"
     description = "Offline pose-reference renderer: a shaded mannequin in the exact pose, on CPU."
     supports_control_image = True
+    draws_pose_exactly = True
+    draws_figure = True
     default_size = 1024
     qualities: tuple[Quality, ...] = ("draft", "standard", "pro")
     background_modes = frozenset({"ai_generate", "solid_color", "upload"})

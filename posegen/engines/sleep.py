@@ -23,6 +23,8 @@ class SleepEngine:
     name = "sleep"
     description = "Waits a fixed time, then returns a plain valid image (tests and benchmarks)."
     supports_control_image = False
+    draws_pose_exactly = False
+    draws_figure = False  # a plain grey image: nothing for the pose check to find
     default_size = 1024
     qualities: tuple[Quality, ...] = ("draft", "standard", "pro")
     background_modes = frozenset({"ai_generate", "solid_color", "upload"})

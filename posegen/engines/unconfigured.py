@@ -18,6 +18,8 @@ from posegen.engines.base import (
 
 class UnconfiguredEngine:
     supports_control_image = True
+    draws_pose_exactly = False
+    draws_figure = True
     default_size = 512
     qualities: tuple[Quality, ...] = ("draft", "standard", "pro")
     background_modes = frozenset({"ai_generate"})

@@ -9,8 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from posegen.engines.base import ErrorCode
-from posegen.generation.event_kinds import EVENT_MODELS, EventData
+from posegen.generation.event_kinds import EVENT_MODELS, DetectedKeypoints, EventData
+from posegen.vision import PoseCheck
 
 DOC = Path(__file__).resolve().parent.parent.parent / "docs" / "events.md"
 COMMAND = "python -m posegen.generation.event_docs"
@@ -52,7 +55,7 @@ def _type(schema: dict[str, Any], nullable: bool = True) -> str:
     return words
 
 
-def _field_table(model: type[EventData]) -> list[str]:
+def _field_table(model: type[BaseModel]) -> list[str]:
     schema = model.model_json_schema(by_alias=True, mode="serialization")
     properties: dict[str, dict[str, Any]] = schema.get("properties", {})
     if not properties:
@@ -60,7 +63,7 @@ def _field_table(model: type[EventData]) -> list[str]:
     rows = ["| field | type | sent | meaning |", "|---|---|---|---|"]
     for name, field in model.model_fields.items():
         alias = field.alias or name
-        optional = name in model.omitted_when_none
+        optional = name in getattr(model, "omitted_when_none", frozenset())
         kind = _type(properties[alias], nullable=not optional)
         rows.append(
             f"| `{alias}` | {kind} | {'when set' if optional else 'always'} | {field.description or ''} |"
@@ -93,6 +96,10 @@ def render() -> str:
     for model in EVENT_MODELS:
         lines += _section(model)
     lines += ["## `ErrorCode`", "", f"One of {codes}.", ""]
+    verdicts = ", ".join(f"`{verdict.value}`" for verdict in PoseCheck)
+    lines += ["## `PoseCheck`", "", f"One of {verdicts}.", ""]
+    keypoints = " ".join((DetectedKeypoints.__doc__ or "").split())
+    lines += ["## `DetectedKeypoints`", "", keypoints, "", *_field_table(DetectedKeypoints), ""]
     return "\n".join(lines)
 
 

@@ -12,17 +12,20 @@ build events without an import cycle.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from posegen.engines.base import ErrorCode
+from posegen.vision.verdict import PoseCheck
 
 Count = Annotated[int, Field(ge=0)]
 # Error codes arrive as the enum's string value from most producers; strict mode alone would
 # accept only the enum member.
 Code = Annotated[ErrorCode, Field(strict=False, description="Why it failed (an error code).")]
+# The verdict arrives as its string value, like the error codes.
+PoseCheckVerdict = Annotated[PoseCheck, Field(strict=False)]
 
 
 class UnknownEventKind(ValueError):
@@ -77,6 +80,18 @@ class GenerationStarted(EventData):
     kind = "generation.started"
 
 
+class DetectedKeypoints(BaseModel):
+    """Body keypoints the pose check detected in an image."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    format: Literal["openpose-18"] = Field(description="Keypoint layout: OpenPose's 18 body points.")
+    points: list[list[float]] = Field(
+        description="18 `[x, y, confidence]`: x and y as fractions of the image's width and height, "
+        "confidence the detector's visibility of the joint (0–1)."
+    )
+
+
 class PoseCompleted(EventData):
     """A pose finished rendering and its files are stored."""
 
@@ -88,6 +103,22 @@ class PoseCompleted(EventData):
         description="Stored as the thumbnail's storage key; clients receive `thumbnailUrl`, "
         "a signed URL (null when there is no thumbnail), instead."
     )
+    pose_score: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="How closely the detected body follows the requested pose, 0–1 (null when no score "
+        "was computed: the check did not run, or found no body to compare).",
+    )
+    pose_check: PoseCheckVerdict | None = Field(
+        None,
+        description="The pose check's verdict: `passed`, `failed` (delivered flagged), `inconclusive` "
+        "(no verdict) or `skipped` (the check did not run); null for events from before the check.",
+    )
+    detected_keypoints: DetectedKeypoints | None = Field(
+        None, description="The body keypoints the check detected; null when it found none."
+    )
+    rerenders: Count = Field(0, description="Free re-renders the check asked for before this image.")
 
 
 class PoseFailed(EventData):

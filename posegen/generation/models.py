@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from posegen.kit.ids import ID_LENGTH
 from posegen.kit.orm import Base, UTCDateTime, created_at_column, id_column, updated_at_column
 from posegen.kit.time import utcnow
+from posegen.vision.verdict import PoseCheck
 
 _ID = String(ID_LENGTH)
 
@@ -124,6 +126,7 @@ class GeneratedPose(Base):
         UniqueConstraint("generation_id", "variation_key"),
         CheckConstraint(f"status IN ({_values(PoseStatus)})", name="status"),
         CheckConstraint("attempts >= 0 AND cost >= 0", name="counts_not_negative"),
+        CheckConstraint(f"pose_check IS NULL OR pose_check IN ({_values(PoseCheck)})", name="pose_check"),
         # The claim query: queued rows by availability, running rows by lease expiry.
         Index("ix_generated_poses_status_available_at", "status", "available_at"),
         Index("ix_generated_poses_status_lease_expires_at", "status", "lease_expires_at"),
@@ -179,6 +182,13 @@ class GeneratedPose(Base):
     error_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
     error_message: Mapped[str | None] = mapped_column(String(500), nullable=True)
     generation_time_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The pose check of the delivered image (`work/pose_check.py`): its score (0–1; null when none
+    # was computed), verdict (`PoseCheck`), the detected OpenPose-18 keypoints ({"format", "points"},
+    # fractions of the image) and how many free re-renders it took.
+    pose_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    pose_check: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    detected_keypoints: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    rerenders: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = created_at_column()
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -18,6 +18,7 @@ from posegen.engines.base import ErrorCode
 from posegen.generation import events
 from posegen.generation.counting import count_completion
 from posegen.generation.event_kinds import (
+    DetectedKeypoints,
     EventData,
     GenerationCanceled,
     GenerationCompleted,
@@ -147,8 +148,15 @@ async def complete(
     if result.first() is None:
         return None
     after_commit(session, lambda: METRICS.pose_finished(PoseStatus.COMPLETED.value))
+    keypoints = fields.get("detected_keypoints")
     completed = PoseCompleted(
-        pose_id=pose.id, variation_key=pose.variation_key, thumbnail_key=fields.get("thumbnail_key")
+        pose_id=pose.id,
+        variation_key=pose.variation_key,
+        thumbnail_key=fields.get("thumbnail_key"),
+        pose_score=fields.get("pose_score"),
+        pose_check=fields.get("pose_check"),
+        detected_keypoints=DetectedKeypoints.model_validate(keypoints) if keypoints else None,
+        rerenders=fields.get("rerenders", 0),
     )
     progress = counted.progress(seconds_per_pose)
     items: list[EventData] = [completed] if progress is None else [completed, progress]
@@ -165,9 +173,11 @@ async def end(
     *,
     worker_id: str | None = None,
     expect: PoseStatus = PoseStatus.RUNNING,
+    fields: Mapping[str, Any] | None = None,
 ) -> Applied | None:
     """Fail or cancel a pose, refunding its own cost. Guarded by the lease when `worker_id` is given,
-    else by the expected current status (expired leases dead-lettered)."""
+    else by the expected current status (expired leases dead-lettered). `fields`: more columns to
+    set with it (the pose check that failed it)."""
     generation = await lock_generation(session, pose.generation_id)
     if generation is None:
         return None
@@ -187,6 +197,7 @@ async def end(
             completed_at=utcnow(),
             error_code=code,
             error_message=message[:500],
+            **(fields or {}),
         )
         .returning(GeneratedPose.cost, GeneratedPose.charge_round)
     )

@@ -341,7 +341,8 @@ async def requeueable(
 
 
 async def reset_poses(session: AsyncSession, pose_ids: Sequence[str], cost: int, now: datetime) -> None:
-    """Queue finished poses again as new work: attempts from zero, a new charge round of `cost`."""
+    """Queue finished poses again as new work: attempts from zero, a new charge round of `cost`, no
+    pose check (the next image gets its own)."""
     await session.execute(
         update(GeneratedPose)
         .where(GeneratedPose.id.in_(pose_ids))
@@ -353,6 +354,10 @@ async def reset_poses(session: AsyncSession, pose_ids: Sequence[str], cost: int,
             cost=cost,
             error_code=None,
             error_message=None,
+            pose_score=None,
+            pose_check=None,
+            detected_keypoints=None,
+            rerenders=0,
             available_at=now,
             completed_at=None,
             lease_owner=None,

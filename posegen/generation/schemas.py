@@ -13,6 +13,8 @@ from posegen.imaging.presets import resolve_preset
 from posegen.kit.pagination import Pagination
 from posegen.kit.schemas import FieldError, Schema, UtcDateTime, WireEnum
 from posegen.kit.text import LINE, PARAGRAPH, Line
+from posegen.library.schemas import KeypointsOut
+from posegen.vision import PoseCheck
 
 MAX_POSES_PER_REQUEST = 500
 MAX_PROMPT_WORDS = 100
@@ -207,6 +209,19 @@ class GeneratedPoseOut(Schema):
     error_code: str | None
     error_message: str | None
     generation_time_ms: int | None
+    pose_score: float | None = Field(
+        description="Pose check: how closely the detected body follows the requested pose, 0–1; null "
+        "when no score was computed (not checked, or no body found)."
+    )
+    pose_check: PoseCheck | None = Field(
+        description="Pose check verdict: `passed`, `failed` (delivered flagged, or the pose failed with "
+        "`POSE_CHECK_FAILED` and was refunded), `inconclusive` (no verdict) or `skipped` (the check did "
+        "not run); null when the pose was not checked."
+    )
+    detected_keypoints: KeypointsOut | None = Field(
+        description="The body keypoints the check detected (fractions of the image, with confidence)."
+    )
+    rerenders: int = Field(description="Free re-renders the pose check asked for.")
     created_at: UtcDateTime
     completed_at: UtcDateTime | None
 

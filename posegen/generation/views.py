@@ -14,7 +14,9 @@ from posegen.generation.schemas import (
     Progress,
     QualityTierOut,
 )
+from posegen.library.schemas import KeypointsOut
 from posegen.storage.base import Storage
+from posegen.vision import PoseCheck
 
 
 def pose_out(pose: GeneratedPose, storage: Storage, stem: str | None = None) -> GeneratedPoseOut:
@@ -49,6 +51,12 @@ def pose_out(pose: GeneratedPose, storage: Storage, stem: str | None = None) -> 
         error_code=pose.error_code,
         error_message=pose.error_message,
         generation_time_ms=pose.generation_time_ms,
+        pose_score=pose.pose_score,
+        pose_check=PoseCheck(pose.pose_check) if pose.pose_check else None,
+        detected_keypoints=KeypointsOut.model_validate(pose.detected_keypoints)
+        if pose.detected_keypoints
+        else None,
+        rerenders=pose.rerenders,
         created_at=pose.created_at,
         completed_at=pose.completed_at,
     )

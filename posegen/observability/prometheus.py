@@ -62,6 +62,8 @@ PATH = "/metrics"
 UNMATCHED_ROUTE = "<unmatched>"
 # Render times of the mannequin are milliseconds, of FLUX tens of seconds: buckets for both.
 ENGINE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 45, 60, 90, 120, 180)
+# Pose check scores are 0–1; the default minimum (0.5) and the mannequin's median (~0.87) fall inside.
+SCORE_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0)
 WAIT_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600)
 
 
@@ -115,6 +117,26 @@ class Metrics:
             ("engine", "code"),
             registry=r,
         )
+        self.pose_scores = Histogram(
+            "posegen_pose_score",
+            "Pose check score (0–1) of each checked pose image delivered or refunded, by engine.",
+            ("engine",),
+            buckets=SCORE_BUCKETS,
+            registry=r,
+        )
+        self.pose_checks = Counter(
+            "posegen_pose_checks_total",
+            "Pose check verdicts of delivered or refunded poses by engine and check "
+            "(passed, failed, inconclusive, skipped).",
+            ("engine", "check"),
+            registry=r,
+        )
+        self.pose_rerenders = Counter(
+            "posegen_pose_rerenders_total",
+            "Free re-renders after a failed pose check, by engine.",
+            ("engine",),
+            registry=r,
+        )
         self.credits_charged = Counter(
             "posegen_credits_charged_total", "Credits taken for usage (committed).", registry=r
         )
@@ -144,6 +166,14 @@ class Metrics:
 
     def pose_finished(self, status: str, count: int = 1) -> None:
         self.poses_finished.labels(status).inc(count)
+
+    def pose_checked(self, engine: str, check: str, score: float | None, rerenders: int) -> None:
+        """The pose check of one pose whose outcome was committed (its delivered or refunded image)."""
+        self.pose_checks.labels(engine, check).inc()
+        if score is not None:
+            self.pose_scores.labels(engine).observe(score)
+        if rerenders:
+            self.pose_rerenders.labels(engine).inc(rerenders)
 
     def count_rate_limited(self, limit: str) -> None:
         """One request refused by the rate limit named `limit` (`poses`, `writes`, `auth`, `websocket`…)."""

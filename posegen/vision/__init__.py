@@ -16,6 +16,7 @@ from posegen.vision.score import (
     VISIBLE_CONFIDENCE,
     pose_score,
 )
+from posegen.vision.verdict import PoseCheck
 
 __all__ = [
     "MIN_SHARED_JOINTS",
@@ -23,6 +24,7 @@ __all__ = [
     "VISIBLE_CONFIDENCE",
     "Detection",
     "DetectorUnavailable",
+    "PoseCheck",
     "detect",
     "detector_available",
     "pose_score",

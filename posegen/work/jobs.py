@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,9 @@ from posegen.generation.repository import Leased
 from posegen.storage.base import Storage
 from posegen.work.files import StoredFiles
 from posegen.work.postprocess import Processed
+
+if TYPE_CHECKING:
+    from posegen.work.pose_check import Checked
 
 RowT = TypeVar("RowT", bound=Leased)
 
@@ -123,6 +126,8 @@ class JobKind(Protocol[RowT]):
     model: type[RowT]
     # Whether a cancel of the job's generation stops it (checked by the pipeline's checkpoint).
     watches_cancel: bool
+    # Whether its renders go through the pose check (`work/pose_check.py`) before they are stored.
+    checks_pose: bool
 
     async def claim(
         self,
@@ -162,8 +167,10 @@ class JobKind(Protocol[RowT]):
         files: StoredFiles,
         processed: Processed,
         timing: Timing,
+        checked: Checked | None = None,
     ) -> Completion:
-        """Record the stored result, with its events; `LeaseLost` when the lease was lost."""
+        """Record the stored result (with its pose check, for a kind that `checks_pose`) and its
+        events; `LeaseLost` when the lease was lost."""
 
     async def retry_later(
         self, session: AsyncSession, job: Job[RowT], worker_id: str, at: datetime, code: str, message: str
@@ -171,9 +178,15 @@ class JobKind(Protocol[RowT]):
         """Queue the row again after a transient failure, available at `at`."""
 
     async def fail(
-        self, session: AsyncSession, job: Job[RowT], worker_id: str, code: str, message: str
+        self,
+        session: AsyncSession,
+        job: Job[RowT],
+        worker_id: str,
+        code: str,
+        message: str,
+        checked: Checked | None = None,
     ) -> None:
-        """End the row as failed, with its refund and events."""
+        """End the row as failed, with its refund and events (and the pose check that failed it)."""
 
     async def cancel(self, session: AsyncSession, job: Job[RowT], worker_id: str) -> None:
         """End the row as cancelled, refunded, with its events."""

@@ -1,11 +1,13 @@
-"""One pipeline for every kind of job: claim → prepare → render → post-process → store → settle.
+"""One pipeline for every kind of job: claim → prepare → render → check → post-process → store → settle.
 
 A slot runs a unit of claimed jobs: one job, or a batch of compatible poses for an engine that
 renders several in one pass (`engines.base.BatchingEngine`; the worker forms the units, see
 `work/batches.py`). Each job keeps its own lease, watch, files and outcome. A slot renders with the
 leases renewed in the background (each job's watch), then hands storing and committing to a
-finisher per job so it can claim its next unit at once. The engine gets a render context per job
-(`work/context.py`: remote work to re-attach to, step progress sent live). Post-processing runs in a thread;
+finisher per job so it can claim its next unit at once. A finisher first puts a pose render through
+the pose check (`work/pose_check.py`: detection in a thread, free re-renders). The engine gets a
+render context per job (`work/context.py`: remote work to re-attach to, step progress sent live).
+Post-processing runs in a thread;
 files go under keys unique to the claim; the commit is conditional on still holding the lease. A
 worker that lost its lease drops its result and deletes the files it wrote, so nothing completes
 twice. Failures are settled here for every kind: retried with the engine's backoff while attempts
@@ -38,7 +40,7 @@ from posegen.engines.base import (
 )
 from posegen.kit.time import utcnow
 from posegen.observability.prometheus import PROCESS as METRICS
-from posegen.work import files, leases, repository
+from posegen.work import files, leases, pose_check, repository
 from posegen.work.context import JobContext
 from posegen.work.jobs import Canceled, Job, LeaseLost, Prepared, Services, Timing
 from posegen.work.postprocess import process
@@ -247,6 +249,16 @@ class Pipeline:
         written: list[str] = []
         storage = self.services.storage
         try:
+            checked = None
+            if job.kind.checks_pose:
+                checked = await pose_check.check(
+                    self.engines[job.engine],
+                    prepared.request,
+                    result,
+                    self.services.settings.quality,
+                    lambda: self._checkpoint(watch),
+                )
+                result = checked.result
             processed = await run_in_threadpool(process, result.image, result.pixel_points, prepared.formats)
             stored = files.layout(f"{prepared.folder}-{self.claim_tag}", processed, prepared.formats)
             await files.store(storage, stored, processed, written)
@@ -256,7 +268,7 @@ class Pipeline:
             completion = await uninterrupted(
                 self.db.run(
                     lambda session: job.kind.complete(
-                        session, job, self.worker_id, prepared, stored, processed, timing
+                        session, job, self.worker_id, prepared, stored, processed, timing, checked
                     )
                 )
             )
@@ -305,8 +317,9 @@ class Pipeline:
                 lambda session: job.kind.retry_later(session, job, self.worker_id, at, code, error.message)
             )
         else:
+            checked = error.checked if isinstance(error, pose_check.PoseCheckFailed) else None
             await self.db.run(
-                lambda session: job.kind.fail(session, job, self.worker_id, code, error.message)
+                lambda session: job.kind.fail(session, job, self.worker_id, code, error.message, checked)
             )
 
     async def _watch(self, job: Job[Any]) -> Watch:

@@ -9,6 +9,7 @@ generation) and `flux` against a local fake provider (scripted refusals, for fai
 
 from __future__ import annotations
 
+import math
 import re
 import zipfile
 from collections.abc import Iterator
@@ -191,6 +192,20 @@ async def test_thumbnails_fill_their_tiles_live_then_the_results_download_as_a_z
         names = archive.namelist()
     completed = (await generation(page, web, generation_id))["poses"]
     assert len(completed) == 4 and all(pose["status"] == "completed" for pose in completed)
+    # Each result shows its pose check: the mannequin draws the pose exactly, so its renders are
+    # scored and either pass or, where the detector misses the figure, stay unconfirmed.
+    for pose in completed:
+        assert pose["poseCheck"] in ("passed", "inconclusive"), pose
+        assert isinstance(pose["poseScore"], float), pose
+        badge = page.locator(f'.gen-tile[data-pose-id="{pose["id"]}"] .gen-score')
+        percent = math.floor(pose["poseScore"] * 100 + 0.5)  # as the page's Math.round
+        expected = (
+            f"Pose match {percent}% ✓"
+            if pose["poseCheck"] == "passed"
+            else f"Pose match {percent}%, unconfirmed"
+        )
+        await expect(badge).to_have_text(expected)
+        await expect(badge).to_have_attribute("data-pose-check", pose["poseCheck"])
     slugs = {pose["id"]: pose["slug"] for pose in poses}
     # One folder per pose, named after its library pose and variation: `<slug>-v<n>/`.
     for pose in completed:

@@ -67,6 +67,8 @@ class ComfyUIEngine:
     name = "comfyui"
     description = "Stable Diffusion + ControlNet OpenPose on remote ComfyUI servers (follows the pose)."
     supports_control_image = True
+    draws_pose_exactly = False
+    draws_figure = True
     default_size = 512  # SD 1.5
     qualities: tuple[Quality, ...] = ("draft", "standard", "pro")
     background_modes = frozenset({"ai_generate"})  # no foreground mask comes back

@@ -63,6 +63,8 @@ class DiffusersEngine:
     name = "diffusers"
     description = "Pose-conditioned diffusion (ControlNet OpenPose) on this worker's own GPU."
     supports_control_image = True
+    draws_pose_exactly = False
+    draws_figure = True
     qualities: tuple[Quality, ...] = ("draft", "standard", "pro")
     # Solid colour and upload backgrounds need a foreground mask this engine does not produce.
     background_modes = frozenset({"ai_generate"})

@@ -152,6 +152,8 @@ class FluxEngine:
     name = "flux"
     description = "FLUX.1 via the Hugging Face Inference API (schnell for draft, dev otherwise)."
     supports_control_image = False  # the HF text-to-image task takes no control image
+    draws_pose_exactly = False
+    draws_figure = True
     default_size = 1024
     qualities: tuple[Quality, ...] = ("draft", "standard", "pro")
     # Solid colour and upload backgrounds need a foreground mask this engine cannot give offline.

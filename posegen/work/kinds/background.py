@@ -23,6 +23,7 @@ from posegen.work import leases, repository
 from posegen.work.files import StoredFiles
 from posegen.work.inputs import background_spec, render_request
 from posegen.work.jobs import Completion, Job, LeaseLost, Prepared, Services, Timing
+from posegen.work.pose_check import Checked
 from posegen.work.postprocess import Processed
 
 
@@ -32,6 +33,8 @@ class BackgroundKind:
     # A change re-renders a pose that already completed: a cancel of its generation stops the
     # generation's poses, not a change the user paid for separately.
     watches_cancel = False
+    # A change keeps the pose's check: the same keypoints and seed are rendered again, not checked again.
+    checks_pose = False
 
     async def claim(
         self,
@@ -89,6 +92,7 @@ class BackgroundKind:
         files: StoredFiles,
         processed: Processed,
         timing: Timing,
+        checked: Checked | None = None,
     ) -> Completion:
         change, pose = job.row, prepared.pose
         # LOCK ORDER (generation/locks.py): the generation before the change and its pose.
@@ -145,7 +149,13 @@ class BackgroundKind:
         return await leases.retry_later(session, BackgroundChange, job.id, worker_id, at, code, message)
 
     async def fail(
-        self, session: AsyncSession, job: Job[BackgroundChange], worker_id: str, code: str, message: str
+        self,
+        session: AsyncSession,
+        job: Job[BackgroundChange],
+        worker_id: str,
+        code: str,
+        message: str,
+        checked: Checked | None = None,
     ) -> None:
         await fail_change(session, job.row, code, message, worker_id=worker_id)
 

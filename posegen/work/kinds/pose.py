@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Hashable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,7 @@ from posegen.work import leases, repository
 from posegen.work.files import StoredFiles
 from posegen.work.inputs import avatar_image, background_spec, render_request
 from posegen.work.jobs import Completion, Job, LeaseLost, Prepared, Services, Timing
+from posegen.work.pose_check import Checked
 from posegen.work.postprocess import Processed
 
 CANCELED_MESSAGE = "canceled by the user"
@@ -99,6 +101,7 @@ class PoseKind:
     name = "pose"
     model = GeneratedPose
     watches_cancel = True
+    checks_pose = True
 
     async def claim(
         self,
@@ -173,8 +176,9 @@ class PoseKind:
         files: StoredFiles,
         processed: Processed,
         timing: Timing,
+        checked: Checked | None = None,
     ) -> Completion:
-        fields = {
+        fields: dict[str, Any] = {
             "image_key": files.image,
             "thumbnail_key": files.thumbnail,
             "control_map_key": files.control_map,
@@ -184,10 +188,13 @@ class PoseKind:
             "height": processed.height,
             "background_changed": prepared.generation.background_mode is not None,
             "generation_time_ms": timing.elapsed_ms,
+            **(checked.fields() if checked is not None else {}),
         }
         applied = await outcomes.complete(session, job.row, worker_id, fields, timing.seconds_per_pose)
         if applied is None:
             raise LeaseLost
+        if checked is not None and not applied.canceled:
+            after_commit(session, lambda: _observe_check(job.engine, checked))
         return Completion(kept=not applied.canceled)
 
     async def retry_later(
@@ -206,14 +213,29 @@ class PoseKind:
         return True
 
     async def fail(
-        self, session: AsyncSession, job: Job[GeneratedPose], worker_id: str, code: str, message: str
+        self,
+        session: AsyncSession,
+        job: Job[GeneratedPose],
+        worker_id: str,
+        code: str,
+        message: str,
+        checked: Checked | None = None,
     ) -> None:
-        await outcomes.end(session, job.row, PoseStatus.FAILED, code, message, worker_id=worker_id)
+        fields = checked.fields() if checked is not None else None
+        applied = await outcomes.end(
+            session, job.row, PoseStatus.FAILED, code, message, worker_id=worker_id, fields=fields
+        )
+        if checked is not None and applied is not None:
+            after_commit(session, lambda: _observe_check(job.engine, checked))
 
     async def cancel(self, session: AsyncSession, job: Job[GeneratedPose], worker_id: str) -> None:
         await outcomes.end(
             session, job.row, PoseStatus.CANCELED, "CANCELED", CANCELED_MESSAGE, worker_id=worker_id
         )
+
+
+def _observe_check(engine: str, checked: Checked) -> None:
+    METRICS.pose_checked(engine, checked.verdict.check.value, checked.verdict.score, checked.rerenders)
 
 
 def _observe_waits(waits: list[float]) -> None:

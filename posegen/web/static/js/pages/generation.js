@@ -168,7 +168,14 @@ function onEvent(event) {
       break;
     case "pose.completed":
       if (pose) {
-        Object.assign(pose, { status: "completed", thumbnailUrl: data.thumbnailUrl, step: null, errorCode: null });
+        Object.assign(pose, {
+          status: "completed",
+          thumbnailUrl: data.thumbnailUrl,
+          step: null,
+          errorCode: null,
+          poseScore: data.poseScore ?? null,
+          poseCheck: data.poseCheck ?? null,
+        });
         renderTile(pose);
         renderHeader();
       }
@@ -386,7 +393,6 @@ function renderTile(pose) {
   const reason = pose.status === "failed" ? failureReason(pose.errorCode) : null;
   const refund = failed ? refundText(pose.refunded) : null;
   const step = pose.step && !FINISHED_POSE.has(pose.status) ? pose.step : null;
-  const score = typeof pose.poseScore === "number" ? pose.poseScore : null;
 
   fill(
     tile,
@@ -400,7 +406,7 @@ function renderTile(pose) {
         { class: "tile-meta" },
         label.meta ? h("span", { class: "gen-variation" }, label.meta) : null,
         statusBadge(h("span", { class: "badge" }), pose.status, true),
-        score !== null ? h("span", { class: "badge accent gen-score" }, t("generation.score", { percent: Math.round(score * 100) })) : null,
+        poseCheckBadge(pose),
       ),
       step
         ? h(
@@ -425,6 +431,27 @@ function renderTile(pose) {
           )
         : null,
     ),
+  );
+}
+
+// The pose check's verdict → its badge style and message (the score, as a percentage, where known).
+const POSE_CHECKS = {
+  passed: { style: "good", message: "checkPassed" },
+  failed: { style: "bad", message: "checkFailed" },
+  inconclusive: { style: "", message: "checkInconclusive" },
+  skipped: { style: "", message: "checkSkipped" },
+};
+
+/** The badge of a pose's check: its score and verdict (a failed check was delivered flagged). */
+function poseCheckBadge(pose) {
+  const check = POSE_CHECKS[pose.poseCheck];
+  if (!check || pose.status === "canceled") return null;
+  const score = typeof pose.poseScore === "number" ? Math.round(pose.poseScore * 100) : null;
+  const key = score === null ? `generation.${check.message}NoScore` : `generation.${check.message}`;
+  return h(
+    "span",
+    { class: `badge gen-score ${check.style}`.trim(), dataset: { poseCheck: pose.poseCheck } },
+    t(key, { percent: score ?? "" }),
   );
 }
 

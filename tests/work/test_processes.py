@@ -8,6 +8,7 @@ import os
 import signal
 import time
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -18,10 +19,12 @@ from sqlalchemy import func, select
 from posegen.config import Settings
 from posegen.db import Database
 from posegen.doctor import examine
-from posegen.generation.models import GeneratedPose, GenerationEvent
+from posegen.engines.mannequin import render_sync
+from posegen.generation.models import GeneratedPose, Generation, GenerationEvent
 from posegen.imaging.control_map import limb_color
-from posegen.imaging.geometry import fit_transform
-from posegen.kit.openpose import LIMBS
+from posegen.kit.openpose import LIMBS, Point
+from posegen.projects.models import Project
+from posegen.work.inputs import render_request
 from tests.credits.helpers import balance_of, ledger_sum
 from tests.generation.helpers import P, Scene, scene, wait_finished
 from tests.work.processes import api_process, process_env, worker_process
@@ -30,10 +33,10 @@ from tests.work.processes import api_process, process_env, worker_process
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("backend", ["postgresql"], indirect=True)]
 
 
-def assert_control_map_matches(control: Image.Image, points: list[tuple[float, float, float]]) -> None:
-    """Every limb's colour lies along the segment between its joints as the mannequin frames them."""
+def assert_control_map_matches(control: Image.Image, pixels: Sequence[Point]) -> None:
+    """Every limb's colour lies along the segment between its joints where the mannequin drew them
+    (`pixels`: the engine's own output keypoints for that variation, its take's framing included)."""
     width, height = control.size
-    pixels = fit_transform(points, width, height).apply(points)
     rgb = control.convert("RGB")
     for index, (a, b) in enumerate(LIMBS):
         if pixels[a][2] <= 0 or pixels[b][2] <= 0:
@@ -99,6 +102,9 @@ async def test_end_to_end_with_api_and_worker_processes(
                 poses = body["generation"]["poses"]
                 assert len(poses) == count
                 async with db.session(write=False) as session:
+                    generation_row = await session.get(Generation, generation_id)
+                    assert generation_row is not None
+                    project = await session.get(Project, generation_row.project_id)
                     stored = {
                         row.id: row
                         for row in await session.scalars(
@@ -111,10 +117,12 @@ async def test_end_to_end_with_api_and_worker_processes(
                     thumb = Image.open(io.BytesIO((await client.get(pose["thumbnailUrl"])).content))
                     assert thumb.format == "WEBP" and max(thumb.size) == 400
                     control = Image.open(io.BytesIO((await client.get(pose["controlMapUrl"])).content))
-                    points = [
-                        (float(x), float(y), float(c)) for x, y, c in stored[pose["id"]].keypoints["points"]
-                    ]
-                    assert_control_map_matches(control, points)
+                    # The request the worker built for this variation, rendered again here: the mannequin
+                    # is deterministic, so its output keypoints are where the control map's limbs lie.
+                    request = render_request(stored[pose["id"]], generation_row, project, None)
+                    drawn = render_sync(request).pixel_points
+                    assert drawn is not None
+                    assert_control_map_matches(control, drawn)
                     for key, size in exports.items():
                         export = Image.open(io.BytesIO((await client.get(pose["exports"][key])).content))
                         assert export.size == size

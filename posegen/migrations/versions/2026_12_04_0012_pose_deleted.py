@@ -37,10 +37,18 @@ def upgrade() -> None:
 def downgrade() -> None:
     # Without the column a deleted pose would be visible again (and its name could clash with the
     # pose that reused it): drop them; generations that used one keep their rows (pose_id SET NULL).
-    op.execute(sa.text("UPDATE generated_poses SET pose_id = NULL WHERE pose_id IN "
-                       "(SELECT id FROM poses WHERE deleted_at IS NOT NULL)"))
-    op.execute(sa.text("UPDATE pose_requests SET completed_pose_id = NULL WHERE completed_pose_id IN "
-                       "(SELECT id FROM poses WHERE deleted_at IS NOT NULL)"))
+    op.execute(
+        sa.text(
+            "UPDATE generated_poses SET pose_id = NULL WHERE pose_id IN "
+            "(SELECT id FROM poses WHERE deleted_at IS NOT NULL)"
+        )
+    )
+    op.execute(
+        sa.text(
+            "UPDATE pose_requests SET completed_pose_id = NULL WHERE completed_pose_id IN "
+            "(SELECT id FROM poses WHERE deleted_at IS NOT NULL)"
+        )
+    )
     op.execute(sa.text("DELETE FROM poses WHERE deleted_at IS NOT NULL"))
     with op.batch_alter_table("poses", schema=None) as batch_op:
         batch_op.drop_index("uq_poses_owner_name")

@@ -49,6 +49,10 @@ def downgrade() -> None:
             "(SELECT id FROM poses WHERE deleted_at IS NOT NULL)"
         )
     )
+    # Explicit: SQLite may run this without foreign-key cascades.
+    deleted = "pose_id IN (SELECT id FROM poses WHERE deleted_at IS NOT NULL)"
+    op.execute(sa.text(f"DELETE FROM pose_tags WHERE {deleted}"))  # noqa: S608 -- constant SQL
+    op.execute(sa.text(f"DELETE FROM pose_favorites WHERE {deleted}"))  # noqa: S608 -- constant SQL
     op.execute(sa.text("DELETE FROM poses WHERE deleted_at IS NOT NULL"))
     with op.batch_alter_table("poses", schema=None) as batch_op:
         batch_op.drop_index("uq_poses_owner_name")

@@ -60,6 +60,20 @@ async def visible_poses(
     return {pose.id: pose for pose in rows}
 
 
+async def hold_poses(session: AsyncSession, pose_ids: Collection[str]) -> set[str]:
+    """Those of `pose_ids` not deleted, each locked `FOR KEY SHARE` (PostgreSQL; in id order) until
+    commit: a submission takes them so that an owner's delete of a custom pose either waits and then
+    sees the new generation's reference (and only hides the pose), or has already committed and the
+    pose is no longer here. Key-share locks do not conflict with each other or with counter updates."""
+    rows = await session.scalars(
+        select(Pose.id)
+        .where(Pose.id.in_(sorted(set(pose_ids))), Pose.deleted_at.is_(None))
+        .order_by(Pose.id)
+        .with_for_update(read=True, key_share=True)
+    )
+    return set(rows)
+
+
 async def public_counts(session: AsyncSession, category_ids: Collection[str]) -> dict[str, int]:
     """Public poses per category (own category only; callers add descendants)."""
     rows = await session.execute(

@@ -4,12 +4,17 @@ databases."""
 
 from __future__ import annotations
 
+import asyncio
+
+import asyncpg
 import httpx
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 
 from posegen.auth.models import Role
 from posegen.config import Settings
-from posegen.db import Database
+from posegen.db import Database, create_engine
 from posegen.generation.models import GeneratedPose
 from posegen.library import repository
 from posegen.library.models import Pose, PoseTag
@@ -185,3 +190,39 @@ def test_every_reference_that_outlives_a_pose_is_checked() -> None:
         "generated_poses.pose_id",
         "pose_requests.completed_pose_id",
     ]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_submission_racing_the_delete_of_its_pose_is_404_not_500(
+    client: httpx.AsyncClient, db: Database, settings: Settings, database_url: str
+) -> None:
+    """The owner's delete holds the pose row (here: locked and deleted, not yet committed) while a
+    submission of that pose arrives: the submission waits on the pose, then finds it gone — a 404
+    that charges nothing, never a foreign-key error."""
+    owner, headers = await signed_in(db, settings)
+    await grant(db, owner, 1000)
+    project = await create_project(db, owner)
+    pose = await save_pose(client, headers, "Racing Stance")
+    deleter = Database(create_engine(database_url))
+    admin = await asyncpg.connect(make_url(database_url).set(drivername="postgresql").render_as_string(False))
+    try:
+        async with deleter.session() as session:
+            await session.execute(select(Pose.id).where(Pose.id == pose["id"]).with_for_update())
+            await session.execute(text("DELETE FROM poses WHERE id = :id"), {"id": pose["id"]})
+            submit = asyncio.create_task(
+                client.post(f"{P}/generate", json=gallery(project.id, pose["id"]), headers=headers)
+            )
+            async with asyncio.timeout(30):
+                while not await admin.fetchval(  # noqa: ASYNC110 - polling another connection's state
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock'"
+                ):
+                    await asyncio.sleep(0.01)
+        refused = await submit
+    finally:
+        await admin.close()
+        await deleter.dispose()
+    assert refused.status_code == 404, refused.text
+    assert refused.json()["error"]["details"]["unknownPoseIds"] == [pose["id"]]
+    balance = (await client.get("/api/credits/balance", headers=headers)).json()
+    assert balance["balance"] == 1000

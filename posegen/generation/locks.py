@@ -2,6 +2,9 @@
 
 1. the Idempotency-Key (submit only: an advisory lock, `db.serialize_on`);
 2. the project row (submit, retry: a project delete must see the generation active);
+   2b. the chosen poses, `FOR KEY SHARE` in id order (submit: an owner's delete of a custom
+   pose locks its row `FOR UPDATE` and nothing else, so it either sees the new generation's
+   reference or has committed before and the submission finds the pose gone);
 3. the generation row (`lock_generation`) — cancel, retry, delete, every worker
    outcome, background-change outcomes and the reconciler (in generation id
    order when it takes several);

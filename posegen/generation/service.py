@@ -88,6 +88,17 @@ async def _gallery_poses(session: AsyncSession, user: User, ids: Sequence[str]) 
     return [rows[pose_id] for pose_id in ids]
 
 
+async def _hold(session: AsyncSession, pose_ids: Sequence[str]) -> None:
+    """Lock the chosen poses for the submission (LOCK ORDER 2b); one deleted since it was read is
+    as unknown as one that never existed."""
+    held = await library.hold_poses(session, pose_ids)
+    missing = sorted({pose_id for pose_id in pose_ids if pose_id not in held})
+    if missing:
+        raise NotFound(
+            "selectedPoseIds: unknown poses", field="selectedPoseIds", details={"unknownPoseIds": missing}
+        )
+
+
 async def _text_candidates(session: AsyncSession, user: User) -> tuple[list[Candidate], dict[str, Pose]]:
     visible = (await category_index(session)).visible_ids()
     poses = await generations.visible_library_poses(session, user.id, visible)
@@ -188,6 +199,8 @@ async def prepare(
 
     base_seed = body.seed if body.seed is not None else secrets.randbelow(2**31 - 1_000_000)
     planned = await _plan(session, user, body, base_seed)
+    if lock:
+        await _hold(session, [item.pose.id for item in planned])
     now = utcnow()
     premium = {item.pose.id: item.pose.name for item in planned if item.pose.is_premium}
     if premium and not quota.tier_active(user, now):

@@ -8,6 +8,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import structlog
 from starlette.concurrency import run_in_threadpool
 
 from posegen.imaging.control_map import render_control_map
@@ -15,6 +16,8 @@ from posegen.imaging.mannequin import render_mannequin
 from posegen.imaging.thumbnails import encode_png, encode_webp, thumbnail
 from posegen.kit.openpose import Point
 from posegen.storage.base import Storage
+
+log = structlog.get_logger(__name__)
 
 PREVIEW_SIZE = 1024
 # Raise when the renderers change, so `posegen seed` renders every pose again.
@@ -83,6 +86,20 @@ async def render_and_store(
 async def delete_all(storage: Storage, keys: AssetKeys) -> None:
     for key in keys.all():
         await storage.delete(key)
+
+
+async def remove_after_commit(storage: Storage, keys: Sequence[str]) -> None:
+    """Delete a deleted pose's files; a failure is logged, the row stays deleted.
+
+    Run as a background task: it starts after the response, so after the commit, and a rolled-back
+    deletion never loses its files.
+    """
+    for key in keys:
+        try:
+            await storage.delete(key)
+        except Exception:
+            # The client's request succeeded; an orphaned file is an operator's matter.
+            log.exception("file_delete_failed", key=key)
 
 
 async def all_exist(storage: Storage, keys: AssetKeys) -> bool:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 
 from posegen.auth.dependencies import CurrentUser
 from posegen.db import Session, UnitOfWorkRoute
 from posegen.dependencies import StorageDep
-from posegen.library import custom_poses
+from posegen.library import assets, custom_poses
 from posegen.library.schemas import CustomPoseCreate, FromPhotoRequest, FromPhotoResult, PoseResult
 from posegen.openapi import errors
 from posegen.ratelimit.http import count_detection
@@ -39,3 +39,19 @@ async def create_custom_pose(
     `GET /library?mine=true`, usable in gallery generations, 404 to everyone else. The keypoints must
     pass the plausibility checks; a name is unique among the caller's poses (409)."""
     return PoseResult(pose=await custom_poses.create(session, storage, user, body))
+
+
+@router.delete(
+    "/library/custom/{pose_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(404),
+)
+async def delete_custom_pose(
+    pose_id: str, user: CurrentUser, session: Session, storage: StorageDep, background: BackgroundTasks
+) -> Response:
+    """Delete one of the caller's own private poses: gone from the library, its detail and new
+    generations, and its name free again. Past generations that used it keep their poses and images
+    (the pose is then hidden, not removed). Anyone else's pose, a library pose or an unknown id is 404."""
+    keys = await custom_poses.delete(session, user, pose_id)
+    background.add_task(assets.remove_after_commit, storage, keys)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

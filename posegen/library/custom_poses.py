@@ -125,7 +125,9 @@ async def create(session: AsyncSession, storage: Storage, user: User, body: Cust
     """Save keypoints as the caller's private pose; its images are rendered and stored first."""
     points = keypoint_import.plausible(keypoint_import.from_points(body.keypoints.points))
     category = await _category(session, body.category_id)
-    owned = await session.scalar(select(func.count()).select_from(Pose).where(Pose.owner_id == user.id))
+    owned = await session.scalar(
+        select(func.count()).select_from(Pose).where(Pose.owner_id == user.id, Pose.deleted_at.is_(None))
+    )
     if (owned or 0) >= MAX_OWN_POSES:
         raise Conflict(f"You already have {MAX_OWN_POSES} poses, the most one account may keep")
     slug = await unique_slug(session, body.name)
@@ -159,6 +161,28 @@ async def create(session: AsyncSession, storage: Storage, user: User, body: Cust
     await repository.replace_tags(session, pose.id, body.tags)
     log.info("custom_pose_created", pose_id=pose.id)
     return await _detail(session, storage, user, pose)
+
+
+async def delete(session: AsyncSession, user: User, pose_id: str) -> list[str]:
+    """Delete the caller's private pose; the storage keys to remove once the deletion commits.
+
+    A pose that rows outliving it still reference (past generations, a pose request it completed) is
+    hidden instead (`deleted_at`): those keep their pose and its files. Either way its name is free.
+    Anyone else's pose, a public one or an unknown id is `NotFound`.
+    """
+    pose = await repository.lock_own_pose(session, user.id, pose_id)
+    if pose is None:
+        raise NotFound("Pose not found")
+    if await repository.is_referenced(session, pose.id):
+        pose.deleted_at = utcnow()
+        await session.flush()
+        log.info("custom_pose_deleted", pose_id=pose.id, kept_for_history=True)
+        return []
+    keys = [key for key in (pose.preview_key, pose.thumbnail_key, pose.control_map_key) if key]
+    await session.delete(pose)
+    await session.flush()
+    log.info("custom_pose_deleted", pose_id=pose_id, kept_for_history=False)
+    return keys
 
 
 async def promote(

@@ -58,7 +58,8 @@ class PoseCategory(Base):
     updated_at: Mapped[datetime] = updated_at_column()
 
 
-_PRIVATE = column("owner_id").is_not(None)
+# Deleted poses (`deleted_at`) leave the per-owner uniqueness: a deleted pose frees its name.
+_PRIVATE = column("owner_id").is_not(None) & column("deleted_at").is_(None)
 _LIBRARY = column("owner_id").is_(None)
 
 
@@ -131,6 +132,9 @@ class Pose(Base):
     preview_key: Mapped[str | None] = mapped_column(String(512), nullable=True)
     thumbnail_key: Mapped[str | None] = mapped_column(String(512), nullable=True)
     control_map_key: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    # Set when its owner deletes a private pose that past generations or pose requests still
+    # reference: hidden from every read (`repository.visible_to`), kept for their history.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 

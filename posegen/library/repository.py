@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import Column, ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from posegen.kit.orm import upsert
@@ -43,10 +43,10 @@ async def category(session: AsyncSession, id_or_slug: str) -> PoseCategory | Non
 
 
 def visible_to(viewer_id: str | None, category_ids: Collection[str]) -> ColumnElement[bool]:
-    """Poses a viewer may see: public ones (or their own) in visible categories. The one rule of
-    who sees which pose: every read and every use of a pose goes through it."""
+    """Poses a viewer may see: public ones (or their own) in visible categories, never a deleted one.
+    The one rule of who sees which pose: every read and every use of a pose goes through it."""
     owned = Pose.owner_id == viewer_id if viewer_id else Pose.is_public
-    return (Pose.is_public | owned) & Pose.category_id.in_(category_ids)
+    return (Pose.is_public | owned) & Pose.category_id.in_(category_ids) & Pose.deleted_at.is_(None)
 
 
 async def visible_poses(
@@ -58,6 +58,20 @@ async def visible_poses(
         select(Pose).where(Pose.id.in_(pose_ids), visible_to(viewer_id, category_ids))
     )
     return {pose.id: pose for pose in rows}
+
+
+async def hold_poses(session: AsyncSession, pose_ids: Collection[str]) -> set[str]:
+    """Those of `pose_ids` not deleted, each locked `FOR KEY SHARE` (PostgreSQL; in id order) until
+    commit: a submission takes them so that an owner's delete of a custom pose either waits and then
+    sees the new generation's reference (and only hides the pose), or has already committed and the
+    pose is no longer here. Key-share locks do not conflict with each other or with counter updates."""
+    rows = await session.scalars(
+        select(Pose.id)
+        .where(Pose.id.in_(sorted(set(pose_ids))), Pose.deleted_at.is_(None))
+        .order_by(Pose.id)
+        .with_for_update(read=True, key_share=True)
+    )
+    return set(rows)
 
 
 async def public_counts(session: AsyncSession, category_ids: Collection[str]) -> dict[str, int]:
@@ -110,7 +124,40 @@ async def list_poses(
 
 
 async def pose(session: AsyncSession, pose_id: str) -> Pose | None:
-    return await session.get(Pose, pose_id)
+    """The pose by id, unless it was deleted (`deleted_at`)."""
+    return await session.scalar(select(Pose).where(Pose.id == pose_id, Pose.deleted_at.is_(None)))
+
+
+async def lock_own_pose(session: AsyncSession, owner_id: str, pose_id: str) -> Pose | None:
+    """The owner's private, not deleted pose, locked until commit: a generation submitted meanwhile
+    waits for the deletion, so a reference cannot appear between the check and the delete."""
+    return await session.scalar(
+        select(Pose)
+        .where(Pose.id == pose_id, Pose.owner_id == owner_id, Pose.deleted_at.is_(None))
+        .with_for_update()
+    )
+
+
+def outliving_references() -> list[Column[Any]]:
+    """Every column whose foreign key points at a pose and outlives it (not `ON DELETE CASCADE`):
+    generated poses of past generations, pose requests it completed. Tags and favorites cascade:
+    they are the pose's own. Read from the metadata, so a table added later is counted too."""
+    poses = Pose.metadata.tables[Pose.__tablename__]
+    return sorted(
+        (
+            fk.parent
+            for table in Pose.metadata.tables.values()
+            for fk in table.foreign_keys
+            if fk.references(poses) and (fk.ondelete or "").upper() != "CASCADE"
+        ),
+        key=str,
+    )
+
+
+async def is_referenced(session: AsyncSession, pose_id: str) -> bool:
+    """Whether a row that outlives the pose (`outliving_references`) points at it."""
+    found = [select(column).where(column == pose_id).exists() for column in outliving_references()]
+    return bool(await session.scalar(select(or_(*found))))
 
 
 async def pose_by_slug(session: AsyncSession, slug: str) -> Pose | None:

@@ -1,6 +1,6 @@
 """Pose from a photo in a real browser: upload a photo of one person, see the detected skeleton over
 it, name and save the pose, use it on the Generate page, find it under "My poses" — and a photo
-without a person says why. Another account never sees the pose."""
+without a person says why. Another account never sees the pose; its owner deletes it."""
 
 from __future__ import annotations
 
@@ -105,3 +105,36 @@ async def test_a_photo_without_a_person_says_why(page: Page, web: WebServer, tmp
     await expect(page.locator("[data-result]")).to_be_hidden()
     await expect(page.locator("[data-save-box]")).to_be_hidden()
     await assert_accessible(page)
+
+
+async def test_the_owner_deletes_a_pose_of_their_own_from_its_detail(page: Page, web: WebServer) -> None:
+    email = await sign_up(page, web)
+    keypoints = {"format": "openpose-18", "points": [list(p) for p in photos.person_keypoints_on_square()]}
+    async with httpx.AsyncClient(base_url=web.url, timeout=SLOW / 1000) as client:
+        login = await client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+        client.headers["Authorization"] = f"Bearer {login.json()['token']}"
+        created = await client.post(
+            f"{APP}/library/custom", json={"name": "Old Stance", "keypoints": keypoints}
+        )
+        assert created.status_code == 201, created.text
+        pose_id = created.json()["pose"]["id"]
+
+        await page.goto(f"{web.url}/library?mine=true")
+        await expect(page.locator("[data-grid] [data-pick]")).to_have_text(["Old Stance"], timeout=SLOW)
+        await page.get_by_role("button", name="Details: Old Stance").click()
+        await page.get_by_role("button", name="Delete Old Stance").click()
+        confirm = page.get_by_role("dialog", name="Delete this pose?")
+        await expect(confirm).to_be_visible()
+        await expect(confirm.locator("[data-confirm-text]")).to_have_text(
+            "“Old Stance” will be removed from your poses. Generations that used it keep their images."
+        )
+        await assert_accessible(page)
+        await confirm.get_by_role("button", name="Delete pose").click()
+
+        await expect(confirm).to_be_hidden()
+        await expect(page.get_by_role("dialog", name="Old Stance")).to_be_hidden()
+        await expect(page.locator("[data-grid] [data-pick]")).to_have_count(0, timeout=SLOW)
+        await expect(page.locator("[data-empty]")).to_have_text(
+            "You have no poses of your own yet. Make one from a photo."
+        )
+        assert (await client.get(f"{APP}/library/{pose_id}")).status_code == 404

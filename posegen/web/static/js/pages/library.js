@@ -1,9 +1,10 @@
 // The library: the category tree, search and filters over GET /library (or the favourites),
-// pose tiles that pick poses into the tray, a favourite toggle, and the pose detail dialog.
+// pose tiles that pick poses into the tray, a favourite toggle, and the pose detail dialog (where
+// the owner of a pose made from a photo may delete it, after a confirmation).
 // The filters live in the page's URL (replaceState), so coming back from Generate restores them.
 
 import { api, APP, ApiError, query } from "../api.js";
-import { announce, fill, h } from "../dom.js";
+import { announce, clearFormError, fill, h, showFormError } from "../dom.js";
 import { formatNumber, t } from "../i18n.js";
 import { clearTray, inTray, removeFromTray, toggleTray, trayPoses, TRAY_LIMIT } from "../tray.js";
 
@@ -19,6 +20,7 @@ const emptyLine = document.querySelector("[data-empty]");
 const pager = document.querySelector("[data-pager]");
 const categoryList = document.querySelector("[data-categories]");
 const detail = document.querySelector("[data-detail]");
+const confirmDelete = document.querySelector("[data-delete-confirm]");
 
 /** The view with no filter: the first page of every pose, most popular first. */
 const DEFAULT_STATE = Object.freeze({
@@ -441,6 +443,9 @@ function fillDetail(pose) {
     (pose.tags ?? []).map((tag) => h("li", { class: "badge" }, tag)),
   );
   detail.querySelector("[data-detail-favorite]").setAttribute("aria-pressed", String(pose.isFavorite));
+  const remove = detail.querySelector("[data-detail-delete]");
+  remove.hidden = !pose.isMine;
+  remove.setAttribute("aria-label", t("library.deletePoseFor", { name: pose.name }));
   showDetailTray(pose);
 }
 
@@ -453,6 +458,45 @@ detail.querySelector("[data-detail-favorite]").addEventListener(
 );
 detail.addEventListener("click", (event) => {
   if (event.target === detail) detail.close(); // a click on the backdrop
+});
+
+// --- deleting one's own pose -------------------------------------------------------------------
+
+detail.querySelector("[data-detail-delete]").addEventListener("click", () => {
+  if (!detail.pose?.isMine) return;
+  confirmDelete.pose = detail.pose;
+  clearFormError(confirmDelete);
+  confirmDelete.querySelector("[data-confirm-text]").textContent = t("library.deleteText", { name: detail.pose.name });
+  confirmDelete.querySelector("[data-confirm-delete]").disabled = false;
+  confirmDelete.showModal();
+});
+for (const button of confirmDelete.querySelectorAll("[data-close]")) {
+  button.addEventListener("click", () => confirmDelete.close());
+}
+confirmDelete.querySelector("[data-confirm-delete]").addEventListener("click", async (event) => {
+  const pose = confirmDelete.pose;
+  const button = event.currentTarget;
+  if (!pose) return;
+  button.disabled = true;
+  clearFormError(confirmDelete);
+  try {
+    await api(`${APP}/library/custom/${encodeURIComponent(pose.id)}`, { method: "DELETE" });
+  } catch (error) {
+    showFormError(confirmDelete, error);
+    button.disabled = false;
+    return;
+  }
+  // A deleted pose can no longer be generated from: it leaves the tray too.
+  if (inTray(pose.id)) removeFromTray(pose.id);
+  confirmDelete.close();
+  // Its tile goes away with it: focus moves to the results below, not back to the tile.
+  detail.opener = null;
+  detail.pose = null;
+  detail.close();
+  announce(t("library.deleted", { name: pose.name }));
+  await load();
+  document.getElementById("results-heading").setAttribute("tabindex", "-1");
+  document.getElementById("results-heading").focus();
 });
 detail.addEventListener("close", () => {
   // Back to the control that opened the dialog, or its successor when the grid was redrawn since.

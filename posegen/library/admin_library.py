@@ -63,6 +63,20 @@ async def flush_or_conflict(session: AsyncSession, what: str) -> None:
         raise Conflict(f"{what} already exists") from exc
 
 
+async def add_rendered_pose(
+    session: AsyncSession, storage: Storage, pose: Pose, keys: assets.AssetKeys, tags: list[str], what: str
+) -> None:
+    """Add `pose`, whose images are already stored under `keys`, with its tags; a name that is taken
+    is a 409 (`what` already exists) and the stored images are deleted again."""
+    session.add(pose)
+    try:
+        await flush_or_conflict(session, what)
+    except Conflict:
+        await assets.delete_all(storage, keys)
+        raise
+    await repository.replace_tags(session, pose.id, tags)
+
+
 async def create_pose(session: AsyncSession, storage: Storage, admin: User, body: PoseCreate) -> PoseDetail:
     """A new public pose; its preview, thumbnail and control map are rendered and stored first."""
     points = _keypoints(body)
@@ -88,13 +102,7 @@ async def create_pose(session: AsyncSession, storage: Storage, admin: User, body
         thumbnail_key=keys.thumbnail,
         control_map_key=keys.control_map,
     )
-    session.add(pose)
-    try:
-        await flush_or_conflict(session, "A pose with this name in this category")
-    except Conflict:
-        await assets.delete_all(storage, keys)
-        raise
-    await repository.replace_tags(session, pose.id, body.tags)
+    await add_rendered_pose(session, storage, pose, keys, body.tags, "A pose with this name in this category")
     await audit.record(
         session,
         action="pose.create",

@@ -24,7 +24,7 @@ from posegen.kit.openpose import L_ANKLE, L_HIP, L_KNEE, R_ANKLE, R_HIP, R_KNEE,
 from posegen.kit.orm import upsert
 from posegen.kit.time import utcnow
 from posegen.library import assets, keypoint_import, repository
-from posegen.library.admin_library import flush_or_conflict, unique_slug
+from posegen.library.admin_library import add_rendered_pose, flush_or_conflict, unique_slug
 from posegen.library.errors import PoseDetectionUnavailable, UnusablePhoto
 from posegen.library.models import Pose, PoseCategory, PoseSource
 from posegen.library.schemas import (
@@ -152,13 +152,7 @@ async def create(session: AsyncSession, storage: Storage, user: User, body: Cust
         thumbnail_key=keys.thumbnail,
         control_map_key=keys.control_map,
     )
-    session.add(pose)
-    try:
-        await flush_or_conflict(session, "One of your poses with this name")
-    except Conflict:
-        await assets.delete_all(storage, keys)
-        raise
-    await repository.replace_tags(session, pose.id, body.tags)
+    await add_rendered_pose(session, storage, pose, keys, body.tags, "One of your poses with this name")
     log.info("custom_pose_created", pose_id=pose.id)
     return await _detail(session, storage, user, pose)
 

@@ -56,11 +56,8 @@ class BackgroundKind:
         lease_seconds: float,
         limit: int,
     ) -> list[Job[BackgroundChange]]:
-        if not engines:
-            return []
-        candidates = repository.change_candidates(engines, now)
         claimed = await repository.claim(
-            session, BackgroundChange, candidates, worker_id, now, lease_seconds, limit
+            session, BackgroundChange, engines, worker_id, now, lease_seconds, limit
         )
         return [Job(self, change, engine, change.pose_id) for change, engine in claimed]
 

@@ -52,18 +52,7 @@ async def claim_with_inputs(
     which, fairly between users), read their inputs (by generation id) and move the generations
     still queued to processing, all in the caller's transaction. The inputs are read first, so a
     generation already processing costs no statement to start."""
-    if not engines:
-        return [], {}
-    claimed = await repository.claim(
-        session,
-        GeneratedPose,
-        repository.pose_candidates(engines, now),
-        worker_id,
-        now,
-        lease_seconds,
-        limit,
-        started_at=now,
-    )
+    claimed = await repository.claim(session, GeneratedPose, engines, worker_id, now, lease_seconds, limit)
     poses = [pose for pose, _engine in claimed]
     if not poses:
         return [], {}
@@ -248,31 +237,15 @@ Inputs = tuple[Generation, Project | None, Upload | None]
 
 async def _inputs_of(session: AsyncSession, generation_ids: set[str]) -> dict[str, Inputs]:
     """The inputs of the claimed poses' generations, read in the claim's transaction: one
-    statement per table for the whole batch. A generation deleted meanwhile is left out (its
-    job reads again in `prepare`, which drops it)."""
-    generations = list(await session.scalars(select(Generation).where(Generation.id.in_(generation_ids))))
-    project_ids = {generation.project_id for generation in generations}
-    upload_ids = {generation.background_upload_id for generation in generations} - {None}
-    projects = {
-        project.id: project
-        for project in await session.scalars(select(Project).where(Project.id.in_(project_ids)))
-    }
-    uploads = (
-        {
-            upload.id: upload
-            for upload in await session.scalars(select(Upload).where(Upload.id.in_(upload_ids)))
-        }
-        if upload_ids
-        else {}
+    statement for the whole batch. A generation deleted meanwhile is left out (its job reads
+    again in `prepare`, which drops it)."""
+    rows = await session.execute(
+        select(Generation, Project, Upload)
+        .outerjoin(Project, Project.id == Generation.project_id)
+        .outerjoin(Upload, Upload.id == Generation.background_upload_id)
+        .where(Generation.id.in_(generation_ids))
     )
-    return {
-        generation.id: (
-            generation,
-            projects.get(generation.project_id),
-            uploads.get(generation.background_upload_id) if generation.background_upload_id else None,
-        )
-        for generation in generations
-    }
+    return {generation.id: (generation, project, upload) for generation, project, upload in rows.all()}
 
 
 async def _inputs(session: AsyncSession, generation_id: str) -> Inputs:

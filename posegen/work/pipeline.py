@@ -7,7 +7,7 @@ leases renewed in the background (each job's watch), then hands storing and comm
 finisher per job so it can claim its next unit at once. A finisher first puts a pose render through
 the pose check (`work/pose_check.py`: detection in a thread, free re-renders). The engine gets a
 render context per job (`work/context.py`: remote work to re-attach to, step progress sent live).
-Post-processing runs in a thread;
+Post-processing runs in a lower-priority thread (`work/side_threads.py`);
 files go under keys unique to the claim; the commit is conditional on still holding the lease. A
 worker that lost its lease drops its result and deletes the files it wrote, so nothing completes
 twice. Failures are settled here for every kind: retried with the engine's backoff while attempts
@@ -27,7 +27,6 @@ from enum import Enum
 from typing import Any, TypeVar
 
 import structlog
-from starlette.concurrency import run_in_threadpool
 
 from posegen.db import Database
 from posegen.engines.base import (
@@ -45,6 +44,7 @@ from posegen.work.context import JobContext
 from posegen.work.jobs import Canceled, Job, LeaseLost, Prepared, Services, Timing
 from posegen.work.postprocess import process
 from posegen.work.retry import delay_seconds
+from posegen.work.side_threads import SideThreads
 
 log = structlog.get_logger(__name__)
 
@@ -110,6 +110,8 @@ class Pipeline:
         self.lease_seconds = services.settings.work.lease_seconds
         self.finishing: set[asyncio.Task[None]] = set()
         self._finishers = asyncio.Semaphore(services.settings.work.concurrency)
+        # One thread per finisher: post-processing and the pose check run in it one after the other.
+        self.side_threads = SideThreads(services.settings.work.concurrency)
         self._seconds: dict[str, float] = {}  # per engine: moving average of a job's time in a slot
 
     async def run(self, job: Job[Any]) -> None:
@@ -257,9 +259,12 @@ class Pipeline:
                     result,
                     self.services.settings.quality,
                     lambda: self._checkpoint(watch),
+                    self.side_threads,
                 )
                 result = checked.result
-            processed = await run_in_threadpool(process, result.image, result.pixel_points, prepared.formats)
+            processed = await self.side_threads.run(
+                process, result.image, result.pixel_points, prepared.formats
+            )
             stored = files.layout(f"{prepared.folder}-{self.claim_tag}", processed, prepared.formats)
             await files.store(storage, stored, processed, written)
             self._checkpoint(watch)

@@ -29,7 +29,6 @@ from functools import cache
 from typing import Any
 
 import structlog
-from starlette.concurrency import run_in_threadpool
 
 from posegen.config import QualitySettings
 from posegen.engines.base import (
@@ -42,6 +41,7 @@ from posegen.engines.base import (
 )
 from posegen.kit.openpose import Point
 from posegen.vision import DetectorUnavailable, PoseCheck, detect, pose_score
+from posegen.work.side_threads import SideThreads
 
 log = structlog.get_logger(__name__)
 
@@ -156,11 +156,12 @@ async def check(
     result: RenderResult,
     quality: QualitySettings,
     checkpoint: Callable[[], None],
+    threads: SideThreads,
 ) -> Checked:
     """Check `result` and re-render while it fails (see the module docstring); the image to deliver
     and its check, or :class:`PoseCheckFailed` when it still fails and the setting refunds.
     `checkpoint` raises when the job must stop (cancelled, lease lost); it is called before each
-    re-render and after it.
+    re-render and after it. Detection runs in one of `threads`.
 
     A re-render runs outside the job's render context: nothing it might submit remotely is
     remembered on the pose (the first render's remote job stays the one a retry re-attaches to), and
@@ -168,7 +169,7 @@ async def check(
     if not quality.pose_check or not engine.draws_figure:
         return Checked(result, SKIPPED, request.seed)
     exact = engine.draws_pose_exactly
-    verdict = await run_in_threadpool(judge, request, result, quality, exact)
+    verdict = await threads.run(judge, request, result, quality, exact)
     tried: list[tuple[Verdict, RenderResult, int]] = [(verdict, result, request.seed)]
     while verdict.check is PoseCheck.FAILED and len(tried) <= quality.max_rerenders:
         checkpoint()
@@ -180,7 +181,7 @@ async def check(
             log.warning("pose_rerender_failed", code=error.code.value, rerender=len(tried))
             break
         checkpoint()
-        verdict = await run_in_threadpool(judge, again, result, quality, exact)
+        verdict = await threads.run(judge, again, result, quality, exact)
         tried.append((verdict, result, seed))
     rerenders = len(tried) - 1
     if verdict.check is not PoseCheck.FAILED:

@@ -95,6 +95,7 @@ class Worker:
         finally:
             for task in (*slots, *chores):
                 task.cancel()
+            self.pipeline.side_threads.close()
             log.info("worker_stopped", worker_id=self.id)
 
     async def drain(self, slots: list[asyncio.Task[None]], grace_seconds: float) -> None:

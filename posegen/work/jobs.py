@@ -148,7 +148,7 @@ class JobKind(Protocol[RowT]):
         lease_seconds: float,
         limit: int,
     ) -> list[Job[RowT]]:
-        """Lease up to `limit` rows of this kind in one statement (`repository.claim`), in the
+        """Lease up to `limit` rows of this kind in one statement (`claims.claim`), in the
         order a run of single claims would take them."""
 
     def batch_key(self, job: Job[RowT], engine: BatchingEngine) -> Hashable | None:

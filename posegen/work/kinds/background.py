@@ -19,7 +19,7 @@ from posegen.generation.models import BackgroundChange, GeneratedPose, Generatio
 from posegen.generation.repository import lease_guard
 from posegen.kit.time import utcnow
 from posegen.projects.models import Project, Upload
-from posegen.work import leases, repository
+from posegen.work import claims, leases, repository
 from posegen.work.files import StoredFiles
 from posegen.work.inputs import background_spec, render_request
 from posegen.work.jobs import Completion, Job, LeaseLost, Prepared, Services, Timing
@@ -56,9 +56,7 @@ class BackgroundKind:
         lease_seconds: float,
         limit: int,
     ) -> list[Job[BackgroundChange]]:
-        claimed = await repository.claim(
-            session, BackgroundChange, engines, worker_id, now, lease_seconds, limit
-        )
+        claimed = await claims.claim(session, BackgroundChange, engines, worker_id, now, lease_seconds, limit)
         return [Job(self, change, engine, change.pose_id) for change, engine in claimed]
 
     def batch_key(self, job: Job[BackgroundChange], engine: BatchingEngine) -> Hashable | None:

@@ -17,7 +17,7 @@ from posegen.generation import outcomes
 from posegen.generation.models import GeneratedPose, Generation, GenerationStatus, PoseStatus
 from posegen.observability.prometheus import PROCESS as METRICS
 from posegen.projects.models import Project, Upload
-from posegen.work import leases, repository
+from posegen.work import claims, leases
 from posegen.work.files import StoredFiles
 from posegen.work.inputs import avatar_image, background_spec, render_request
 from posegen.work.jobs import Completion, Job, LeaseLost, Prepared, Services, Timing
@@ -48,11 +48,11 @@ async def claim_with_inputs(
     lease_seconds: float,
     limit: int,
 ) -> tuple[list[GeneratedPose], dict[str, Inputs]]:
-    """Lease up to `limit` poses to `worker_id` in one statement (`repository.pose_candidates` says
+    """Lease up to `limit` poses to `worker_id` in one statement (`claims.pose_candidates` says
     which, fairly between users), read their inputs (by generation id) and move the generations
     still queued to processing, all in the caller's transaction. The inputs are read first, so a
     generation already processing costs no statement to start."""
-    claimed = await repository.claim(session, GeneratedPose, engines, worker_id, now, lease_seconds, limit)
+    claimed = await claims.claim(session, GeneratedPose, engines, worker_id, now, lease_seconds, limit)
     poses = [pose for pose, _engine in claimed]
     if not poses:
         return [], {}

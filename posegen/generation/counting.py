@@ -1,5 +1,6 @@
 """Counting a completed pose on its generation row: the counters, the sequence numbers of its events
-and the row lock, in one UPDATE (`outcomes.complete`)."""
+and the row lock, in one UPDATE (`outcomes.complete`); and the one rule for a generation's progress
+and the time it has left (`progress_event`, `time_remaining`), for events and answers alike."""
 
 from __future__ import annotations
 
@@ -23,17 +24,33 @@ class Counted:
     total: int
     first_seq: int
 
-    def progress(self, seconds_per_pose: float) -> GenerationProgress | None:
-        done = self.completed + self.failed + self.canceled
-        if done >= self.total:
-            return None
-        return GenerationProgress(
-            completed=self.completed,
-            failed=self.failed,
-            total=self.total,
-            percentage=round(100 * done / self.total, 2),
-            estimated_time_remaining=round((self.total - done) * seconds_per_pose, 1),
-        )
+    def progress(self, seconds_per_pose: float | None) -> GenerationProgress | None:
+        return progress_event(self.completed, self.failed, self.canceled, self.total, seconds_per_pose)
+
+
+def time_remaining(remaining: int, seconds_per_pose: float | None) -> float | None:
+    """Seconds left: poses left × the pace (seconds per pose), to 0.1 s; None while the pace is
+    unknown or nothing is left."""
+    if not seconds_per_pose or remaining <= 0:
+        return None
+    return round(remaining * seconds_per_pose, 1)
+
+
+def progress_event(
+    completed: int, failed: int, canceled: int, total: int, seconds_per_pose: float | None
+) -> GenerationProgress | None:
+    """The progress of a generation with these counters, or None once every pose has ended (the
+    final status says the rest)."""
+    done = completed + failed + canceled
+    if done >= total:
+        return None
+    return GenerationProgress(
+        completed=completed,
+        failed=failed,
+        total=total,
+        percentage=round(100 * done / total, 2),
+        estimated_time_remaining=time_remaining(total - done, seconds_per_pose),
+    )
 
 
 async def count_completion(session: AsyncSession, generation_id: str) -> Counted | None:

@@ -16,7 +16,7 @@ from posegen.credits.service import Payment, pay_back, pay_back_many
 from posegen.db import after_commit
 from posegen.engines.base import ErrorCode
 from posegen.generation import events
-from posegen.generation.counting import count_completion
+from posegen.generation.counting import count_completion, progress_event
 from posegen.generation.event_kinds import (
     DetectedKeypoints,
     EventData,
@@ -25,7 +25,6 @@ from posegen.generation.event_kinds import (
     GenerationFailed,
     GenerationFinished,
     GenerationPartial,
-    GenerationProgress,
     GenerationStarted,
     PoseCompleted,
     PoseFailed,
@@ -261,15 +260,9 @@ async def _count(
     completed, failed, canceled, total, engine = result.one()
     if completed + failed + canceled < total:
         # A failure or cancel has no pace of its own: the engine's measured mean time per pose.
-        per_pose = await seconds_per_pose(session, engine) or 0.0
-        remaining = total - completed - failed - canceled
-        progress = GenerationProgress(
-            completed=completed,
-            failed=failed,
-            total=total,
-            percentage=round(100 * (completed + failed + canceled) / total, 2),
-            estimated_time_remaining=round(remaining * per_pose, 1),
-        )
+        per_pose = await seconds_per_pose(session, engine)
+        progress = progress_event(completed, failed, canceled, total, per_pose)
+        assert progress is not None  # some pose is still open
         await events.append_many(session, generation_id, user_id, [*first, progress])
         return None
     await events.append_many(session, generation_id, user_id, first)

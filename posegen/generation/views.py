@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from posegen.engines.base import QUALITY_SIZES, Engine, HasLoadedModel, HasServers, quality_summary
+from posegen.generation.counting import time_remaining
 from posegen.generation.filenames import export_file_name
 from posegen.generation.models import GeneratedPose, Generation
 from posegen.generation.schemas import (
@@ -100,9 +101,7 @@ def progress(generation: Generation, queue_position: int, seconds_per_pose: floa
         poses_total=total,
         current_status=generation.status,
         queue_position=queue_position,
-        estimated_time_remaining=round(remaining * seconds_per_pose, 1)
-        if seconds_per_pose and remaining
-        else None,
+        estimated_time_remaining=time_remaining(remaining, seconds_per_pose),
     )
 
 

@@ -9,7 +9,7 @@ whether :func:`detect` can run.
 
 from __future__ import annotations
 
-from posegen.vision.detection import Detection, DetectorUnavailable, detect, detector_available
+from posegen.vision.detection import Detection, DetectorUnavailable, detect, detector_available, warm_up
 from posegen.vision.score import (
     MIN_SHARED_JOINTS,
     SIGMAS,
@@ -28,4 +28,5 @@ __all__ = [
     "detect",
     "detector_available",
     "pose_score",
+    "warm_up",
 ]

@@ -116,6 +116,16 @@ def detector_available() -> bool:
     return True
 
 
+def warm_up() -> bool:
+    """Build the detector graph now (about a second), so the first detection does not wait for it;
+    False without the extra. Blocking: call it off the event loop."""
+    try:
+        _graph()
+    except DetectorUnavailable:
+        return False
+    return True
+
+
 def detect(image: Image.Image) -> Detection | None:
     """The body pose of the most prominent person in ``image``, or None when the detector finds nobody.
 

@@ -23,7 +23,8 @@ by the usual failure path (:class:`PoseCheckFailed`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
@@ -40,7 +41,7 @@ from posegen.engines.base import (
     RenderResult,
 )
 from posegen.kit.openpose import Point
-from posegen.vision import DetectorUnavailable, PoseCheck, detect, pose_score
+from posegen.vision import DetectorUnavailable, PoseCheck, detect, pose_score, warm_up
 from posegen.work.side_threads import SideThreads
 
 log = structlog.get_logger(__name__)
@@ -148,6 +149,17 @@ def _warn_unavailable(reason: str) -> None:
 def rerender_seed(seed: int, rerender: int) -> int:
     """The seed of re-render number `rerender` (1, 2, …) of an image rendered with `seed`."""
     return (seed + rerender * _SEED_STEP) % _SEED_RANGE
+
+
+async def warm(engines: Iterable[Engine], quality: QualitySettings, threads: SideThreads) -> None:
+    """Build the detector before the first check needs it, when checks will run: switched on and an
+    engine that draws a figure. Without it the first finisher of a fresh worker waits about a
+    second for the graph while holding its lease."""
+    if not quality.pose_check or not any(engine.draws_figure for engine in engines):
+        return
+    started = time.perf_counter()
+    if await threads.run(warm_up):
+        log.info("pose_detector_ready", seconds=round(time.perf_counter() - started, 2))
 
 
 async def check(

@@ -31,7 +31,7 @@ from posegen.engines.base import BatchingEngine, Engine
 from posegen.kit.ids import new_id
 from posegen.kit.time import utcnow
 from posegen.storage.base import Storage
-from posegen.work import leases, repository
+from posegen.work import leases, pose_check, repository
 from posegen.work.batches import Unit, form_units
 from posegen.work.jobs import Job, Services
 from posegen.work.kinds import KINDS
@@ -86,6 +86,7 @@ class Worker:
         # The claimer counts as a slot for the drain: a claim in flight commits before the release.
         slots.append(asyncio.create_task(self._claimer(stop, handed, wanted)))
         chores = [
+            asyncio.create_task(self._warm_up()),
             asyncio.create_task(self._every(stop, HEARTBEAT_SECONDS, self._heartbeat)),
             asyncio.create_task(self._every(stop, work.reconcile_interval_seconds, self._reconcile)),
         ]
@@ -140,6 +141,13 @@ class Worker:
                 log.exception("worker_job_failed", worker_id=self.id)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), seconds)
+
+    async def _warm_up(self) -> None:
+        try:
+            await pose_check.warm(self.engines.values(), self.settings.quality, self.pipeline.side_threads)
+        except Exception:
+            # The first check builds the detector instead (and reports a failure as its verdict).
+            log.exception("pose_detector_warm_up_failed", worker_id=self.id)
 
     async def _heartbeat(self) -> None:
         host, pid, slots, busy = socket.gethostname(), os.getpid(), self.settings.work.concurrency, self.busy

@@ -9,6 +9,8 @@ renders of another library pose. Each test drives its worker one job at a time (
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,10 +24,14 @@ from posegen.doctor import examine
 from posegen.engines.base import RenderContext, RenderRequest, RenderResult
 from posegen.engines.mannequin import MannequinEngine
 from posegen.engines.registry import EngineRegistry
+from posegen.engines.sleep import SleepEngine
 from posegen.library.poses import POSES, PoseSpec
 from posegen.observability.prometheus import PROCESS as METRICS
 from posegen.storage.factory import create_storage
+from posegen.vision import detection
+from posegen.work import pose_check
 from posegen.work.pose_check import rerender_seed
+from posegen.work.side_threads import SideThreads
 from posegen.work.worker import Worker
 from tests.credits.helpers import balance_of, entries_of, ledger_sum
 from tests.fixtures.app import open_client
@@ -316,3 +322,43 @@ async def test_an_engine_that_draws_no_figure_is_skipped(db: Database, settings:
         pose = detail.json()["generation"]["poses"][0]
         assert (pose["status"], pose["poseCheck"], pose["poseScore"]) == ("completed", "skipped", None)
         assert (pose["detectedKeypoints"], pose["rerenders"]) == (None, 0)
+
+
+async def test_a_worker_builds_the_detector_at_start_when_checks_will_run(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(detection, "_solution", None)  # as in a fresh worker process
+    built = threading.Event()
+
+    def warm_up() -> bool:
+        try:
+            return detection.warm_up()
+        finally:
+            built.set()
+
+    monkeypatch.setattr(pose_check, "warm_up", warm_up)
+    worker = Worker(db, create_storage(settings), {"mannequin": MannequinEngine()}, settings)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        assert await asyncio.to_thread(built.wait, 30)
+    finally:
+        stop.set()
+        await running
+    # Nothing was queued: the worker built the graph on its own, before any check needed it.
+    assert detection._solution is not None
+
+
+@pytest.mark.parametrize("case", ["switched off", "no figure drawn"])
+async def test_no_detector_is_built_when_no_check_will_run(
+    settings: Settings, case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(detection, "_solution", None)
+    quality = with_quality(settings, pose_check=case != "switched off").quality
+    engine = MannequinEngine() if case == "switched off" else SleepEngine(0)
+    threads = SideThreads(1)
+    try:
+        await pose_check.warm([engine], quality, threads)
+    finally:
+        threads.close()
+    assert detection._solution is None

@@ -42,6 +42,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from posegen.kit.loopback_server import loopback_socket, serve_in_thread, stop_thread
+
 DEFAULT_TOKEN = "fake-token"  # noqa: S105  # not a secret: what the fake server expects by default
 MAX_EDGE = 4096  # refuse absurd sizes as HF does, so a typo cannot allocate gigabytes
 
@@ -238,35 +240,13 @@ class FakeFluxServer:
         """Bind a free port and serve in a background thread; returns once it accepts requests."""
         if self._thread is not None:
             raise RuntimeError("server already started")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # Accepted sockets inherit this: without it uvicorn's separate header and body writes
-        # meet the client's delayed ACK and every answer takes ~40 ms, which would skew benchmarks.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock = loopback_socket()
         self._socket = sock
         self.port = sock.getsockname()[1]
         app = Starlette(routes=[Route("/models/{model:path}", self._handle, methods=["POST"])])
-        # log_level=None / log_config=None: leave the process's logging alone (posegen configures it).
-        config = uvicorn.Config(
-            app,
-            log_config=None,
-            log_level=None,
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=2,
+        self._server, self._thread = serve_in_thread(
+            "fake FLUX server", app, lambda server: self._serve(server, sock), graceful_seconds=2
         )
-        server = uvicorn.Server(config)
-        self._server = server
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(self._serve(server, sock)), name="fake-flux", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("fake FLUX server did not start")
-            time.sleep(0.005)
         return self
 
     def stop(self) -> None:
@@ -275,10 +255,7 @@ class FakeFluxServer:
         if loop is not None and stopping is not None:
             with contextlib.suppress(RuntimeError):  # the loop already ended
                 loop.call_soon_threadsafe(stopping.set)
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        stop_thread(self._server, self._thread)
         if self._socket is not None:
             self._socket.close()
         self._server = self._thread = self._socket = None

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from posegen.db import after_commit
 from posegen.engines.base import BatchingEngine
@@ -61,7 +63,7 @@ async def claim_with_inputs(
     starting = {
         pose.generation_id: pose.user_id
         for pose in poses
-        if pose.generation_id in inputs and inputs[pose.generation_id][0].status == queued
+        if pose.generation_id in inputs and inputs[pose.generation_id].generation.status == queued
     }
     # Guarded by the queued status again in the UPDATE; the generations in hand keep their read
     # status, which preparing a render does not use.
@@ -125,28 +127,26 @@ class PoseKind:
         # The key needs no background: a batching engine takes the background in its prompt.
         if job.inputs is None:
             return None
-        generation, project, _upload = job.inputs
-        return engine.batch_key(render_request(job.row, generation, project, None))
+        inputs: Inputs = job.inputs
+        return engine.batch_key(render_request(job.row, inputs.generation, inputs.project, None))
 
     async def prepare(self, services: Services, job: Job[GeneratedPose]) -> Prepared:
         pose = job.row
         inputs: Inputs | None = job.inputs
         if inputs is None:
             inputs = await services.db.run(lambda session: _inputs(session, pose.generation_id), write=False)
-        generation, project, upload = inputs
+        generation, project = inputs.generation, inputs.project
         background = await background_spec(
             services.storage,
             services.settings,
             generation.background_mode,
             generation.background_color,
             generation.background_prompt,
-            upload,
+            inputs.background,
         )
         avatar = None
-        if job.engine in services.avatar_engines and project is not None and project.avatar_upload_id:
-            avatar_id = project.avatar_upload_id
-            upload_row = await services.db.run(lambda session: session.get(Upload, avatar_id), write=False)
-            avatar = await avatar_image(services.storage, services.settings, upload_row)
+        if job.engine in services.avatar_engines:
+            avatar = await avatar_image(services.storage, services.settings, inputs.avatar)
         return Prepared(
             request=render_request(pose, generation, project, background, avatar),
             pose=pose,
@@ -232,30 +232,37 @@ def _observe_waits(waits: list[float]) -> None:
         METRICS.queue_wait.observe(waited)
 
 
-Inputs = tuple[Generation, Project | None, Upload | None]
+@dataclass(frozen=True)
+class Inputs:
+    """What a pose's render needs besides the pose: its generation, project, background picture
+    and the project's avatar picture (the rows; the pictures are read from storage when prepared)."""
+
+    generation: Generation
+    project: Project | None
+    background: Upload | None
+    avatar: Upload | None
 
 
 async def _inputs_of(session: AsyncSession, generation_ids: set[str]) -> dict[str, Inputs]:
     """The inputs of the claimed poses' generations, read in the claim's transaction: one
     statement for the whole batch. A generation deleted meanwhile is left out (its job reads
     again in `prepare`, which drops it)."""
+    background, avatar = aliased(Upload), aliased(Upload)
     rows = await session.execute(
-        select(Generation, Project, Upload)
+        select(Generation, Project, background, avatar)
         .outerjoin(Project, Project.id == Generation.project_id)
-        .outerjoin(Upload, Upload.id == Generation.background_upload_id)
+        .outerjoin(background, background.id == Generation.background_upload_id)
+        .outerjoin(avatar, avatar.id == Project.avatar_upload_id)
         .where(Generation.id.in_(generation_ids))
     )
-    return {generation.id: (generation, project, upload) for generation, project, upload in rows.all()}
+    return {row[0].id: Inputs(*row) for row in rows.all()}
 
 
 async def _inputs(session: AsyncSession, generation_id: str) -> Inputs:
-    generation = await session.get(Generation, generation_id)
-    if generation is None:
+    inputs = await _inputs_of(session, {generation_id})
+    if generation_id not in inputs:
         raise LeaseLost  # the generation was deleted under the pose
-    project = await session.get(Project, generation.project_id)
-    upload_id = generation.background_upload_id
-    upload = await session.get(Upload, upload_id) if upload_id else None
-    return generation, project, upload
+    return inputs[generation_id]
 
 
 POSE = PoseKind()

@@ -40,7 +40,7 @@ async def test_a_claimed_pose_is_prepared_with_its_avatar_without_a_statement(
         headers=world.headers,
     )
     assert answer.status_code == 200, answer.text
-    body = {
+    body: dict[str, object] = {
         "projectId": world.project.id,
         "generationType": "GALLERY_REFERENCE",
         "selectedPoseIds": [world.poses[0].id],

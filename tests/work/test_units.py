@@ -134,19 +134,25 @@ async def test_compatible_poses_render_in_one_call_and_each_settles_on_its_own(
         )
     assert kinds.count("pose.completed") == 5 and kinds.count("pose.failed") == 1
     assert kinds[-1] == "generation.partial"
-    # Once a pose has finished (completed or failed), progress always estimates the time left.
+    # Once a pose has completed, the pace is known and every progress estimates the time left;
+    # a progress before that (the refused pose may settle first) says it is unknown (null), not 0 s.
     async with db.session(write=False) as session:
-        progress = list(
-            await session.scalars(
-                select(GenerationEvent.data).where(
-                    GenerationEvent.generation_id == generation_id,
-                    GenerationEvent.kind == "generation.progress",
-                )
+        stream = (
+            await session.execute(
+                select(GenerationEvent.kind, GenerationEvent.data)
+                .where(GenerationEvent.generation_id == generation_id)
+                .order_by(GenerationEvent.seq)
             )
-        )
-    assert len(progress) == 5
-    assert all(isinstance(data["estimatedTimeRemaining"], float) for data in progress)
-    assert all(data["estimatedTimeRemaining"] >= 0 for data in progress)
+        ).all()
+    estimates = []
+    measured = False
+    for kind, data in stream:
+        measured = measured or kind == "pose.completed"
+        if kind == "generation.progress":
+            estimates.append((measured, data["estimatedTimeRemaining"]))
+    assert len(estimates) == 5
+    assert all(isinstance(left, float) and left >= 0 for known, left in estimates if known)
+    assert all(left is None for known, left in estimates if not known)
 
 
 async def test_incompatible_poses_are_units_of_their_own_and_surplus_units_go_back_uncounted(
